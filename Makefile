@@ -1,0 +1,41 @@
+# gosio: `make run` starts the demo, `make test` runs every test.
+GO ?= go
+STATICCHECK_VERSION ?= v0.8.2
+NPM_STAMP := conformance/node_modules/.npm-ci-stamp
+
+.PHONY: run test lint npm conformance-official bench clean
+
+## run: start the demo on :3000 (in-memory, no Redis needed)
+run: npm
+	$(GO) run ./examples/demo
+
+## npm: install the pinned Node test peers (engine.io-client, socket.io-client, ...)
+npm: $(NPM_STAMP)
+
+$(NPM_STAMP): conformance/package.json conformance/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is required (Node.js 20+)"; exit 1; }
+	cd conformance && npm ci --no-audit --no-fund
+	@touch $@
+
+## test: every test, race detector on, with the Node peers installed first
+test: npm
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+## lint: gofmt, go vet and staticcheck
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
+## conformance-official SUITES=<checkout of socketio/socket.io>: run the official suites against our servers
+conformance-official:
+	@test -n "$(SUITES)" || { echo "usage: make conformance-official SUITES=/path/to/socket.io"; exit 2; }
+	conformance/scripts/run-official.sh "$(SUITES)"
+
+## bench: Go benchmarks of the library
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf conformance/node_modules

@@ -1,0 +1,92 @@
+package engineio
+
+import (
+	"encoding/base64"
+	"sync"
+)
+
+// A Message is one Engine.IO message packet, encoded once so that the same
+// bytes can be queued on many sessions (a broadcast). A Message must not be
+// modified after it is created; it is safe for concurrent use.
+type Message struct {
+	// frame is what a WebSocket carries: "4"+text for a text message, the
+	// raw bytes for a binary one. Control packets use the same layout with
+	// their own type byte.
+	frame  []byte
+	binary bool
+
+	b64Once sync.Once
+	b64     []byte // "b"+base64 form of a binary message, made on first use
+}
+
+// NewTextMessage returns a text message carrying a copy of data.
+func NewTextMessage(data []byte) *Message {
+	frame := make([]byte, 1+len(data))
+	frame[0] = typeMessage
+	copy(frame[1:], data)
+	return &Message{frame: frame}
+}
+
+// NewTextMessageFrame returns a text message whose frame is the Engine.IO
+// encoding itself: frame[0] must be '4' and the rest is the text. The
+// message keeps frame without copying it, which lets an encoder build the
+// packet once in its final form. It panics if frame does not start with '4'.
+func NewTextMessageFrame(frame []byte) *Message {
+	if len(frame) == 0 || frame[0] != typeMessage {
+		panic("engineio: NewTextMessageFrame: frame must start with '4'")
+	}
+	return &Message{frame: frame}
+}
+
+// NewBinaryMessage returns a binary message. It keeps data without copying
+// it; the caller must not modify data afterwards.
+func NewBinaryMessage(data []byte) *Message {
+	return &Message{frame: data, binary: true}
+}
+
+// IsBinary reports whether m is a binary message.
+func (m *Message) IsBinary() bool { return m.binary }
+
+// Data returns the message's payload: the text without the packet type, or
+// the binary bytes. The caller must not modify it.
+func (m *Message) Data() []byte {
+	if m.binary {
+		return m.frame
+	}
+	return m.frame[1:]
+}
+
+// size is what m counts against a session's send queue limit.
+func (m *Message) size() int { return len(m.frame) }
+
+// base64Frame returns the text form of a binary message: 'b' + base64.
+func (m *Message) base64Frame() []byte {
+	m.b64Once.Do(func() {
+		m.b64 = appendPollingPacket(make([]byte, 0, 1+base64.StdEncoding.EncodedLen(len(m.frame))), 0, m.frame, true)
+	})
+	return m.b64
+}
+
+// pollingFrame returns m as one record of a polling payload.
+func (m *Message) pollingFrame() []byte {
+	if m.binary {
+		return m.base64Frame()
+	}
+	return m.frame
+}
+
+// Control packets, shared by every session.
+var (
+	pingMessage   = &Message{frame: []byte{typePing}}
+	noopMessage   = &Message{frame: []byte{typeNoop}}
+	closeMessage  = &Message{frame: []byte{typeClose}}
+	probeResponse = []byte("3probe")
+)
+
+// controlMessage returns a text packet of the given type.
+func controlMessage(typ byte, data []byte) *Message {
+	frame := make([]byte, 1+len(data))
+	frame[0] = typ
+	copy(frame[1:], data)
+	return &Message{frame: frame}
+}

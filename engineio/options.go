@@ -1,0 +1,166 @@
+package engineio
+
+import (
+	"log/slog"
+	"net/http"
+	"slices"
+	"time"
+)
+
+// Defaults of the reference server (engine.io 6.6).
+const (
+	DefaultPath                     = "/engine.io/"
+	DefaultPingInterval             = 25 * time.Second
+	DefaultPingTimeout              = 20 * time.Second
+	DefaultUpgradeTimeout           = 10 * time.Second
+	DefaultMaxHTTPBufferSize        = 1_000_000
+	DefaultHTTPCompressionThreshold = 1024
+	DefaultSendQueueLimit           = 1 << 20
+	DefaultCloseTimeout             = 30 * time.Second
+)
+
+// Transport names, as they appear in the transport query parameter.
+const (
+	TransportPolling   = "polling"
+	TransportWebSocket = "websocket"
+)
+
+// Options configures a Server. The zero value of every field selects the
+// reference server's default; NewServer never modifies the caller's Options.
+type Options struct {
+	// Path is the URL path the server answers under. Any path that starts
+	// with it is accepted, as the reference server does. Default "/engine.io/".
+	Path string
+
+	// PingInterval is how long the server waits after a pong (or the
+	// handshake) before it sends the next ping. Default 25s.
+	PingInterval time.Duration
+	// PingTimeout is how long the server waits for a pong after a ping
+	// before it closes the session with "ping timeout". Default 20s.
+	PingTimeout time.Duration
+	// UpgradeTimeout bounds an upgrade from polling to WebSocket, from the
+	// WebSocket's opening to the client's upgrade packet. Default 10s.
+	UpgradeTimeout time.Duration
+
+	// MaxHTTPBufferSize is the largest accepted POST body and WebSocket
+	// message, in bytes; it is announced to clients as maxPayload. A larger
+	// POST is answered 413; a larger WebSocket message closes the session.
+	// Default 1,000,000.
+	MaxHTTPBufferSize int64
+
+	// Transports lists the enabled transports, TransportPolling and/or
+	// TransportWebSocket. Nil enables both.
+	Transports []string
+	// DisableUpgrades stops polling sessions from upgrading to WebSocket.
+	DisableUpgrades bool
+
+	// CORS, when not nil, adds Cross-Origin Resource Sharing headers to
+	// polling responses and answers preflight requests. Nil adds none.
+	CORS *CORSOptions
+
+	// Cookie, when not nil, is set on the handshake response with the
+	// session id as its value, for sticky load balancing. An empty Name
+	// means "io" and an empty Path means "/". Nil sets no cookie.
+	Cookie *http.Cookie
+
+	// AllowRequest, when not nil, is called for each handshake request. A
+	// non-nil error rejects it with 403 and a JSON body that carries the
+	// error's text as its message.
+	AllowRequest func(r *http.Request) error
+
+	// PerMessageDeflate enables the WebSocket permessage-deflate extension
+	// (without context takeover, for messages of 1024 bytes or more).
+	PerMessageDeflate bool
+
+	// HTTPCompressionThreshold is the size from which polling responses are
+	// compressed (gzip or deflate, as the client accepts). Zero means 1024;
+	// a negative value disables HTTP compression.
+	HTTPCompressionThreshold int
+
+	// InitialPacket, when not nil, is sent as a text message right after
+	// the handshake.
+	InitialPacket []byte
+
+	// SendQueueLimit caps the bytes queued for one session. A message that
+	// would pass the cap closes the session ("transport error" with
+	// ErrSlowClient); a volatile message is dropped instead. A message is
+	// always accepted into an empty queue. Zero means 1 MiB.
+	SendQueueLimit int
+
+	// Logger receives protocol errors caused by clients, at debug level.
+	// Nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// CORSOptions configures Cross-Origin Resource Sharing for polling requests.
+type CORSOptions struct {
+	// Origins lists the allowed origins; "*" allows any. Nil allows any.
+	Origins []string
+	// Credentials sets Access-Control-Allow-Credentials; with it the
+	// request's origin is echoed instead of "*".
+	Credentials bool
+	// AllowedHeaders is sent as Access-Control-Allow-Headers on preflight
+	// responses. Nil echoes the requested headers.
+	AllowedHeaders []string
+	// MaxAge sets Access-Control-Max-Age on preflight responses when positive.
+	MaxAge time.Duration
+}
+
+// withDefaults returns a copy of o with the defaults applied.
+func (o *Options) withDefaults() *Options {
+	var c Options
+	if o != nil {
+		c = *o
+	}
+	if c.Path == "" {
+		c.Path = DefaultPath
+	}
+	if c.Path[len(c.Path)-1] != '/' {
+		c.Path += "/"
+	}
+	if c.PingInterval <= 0 {
+		c.PingInterval = DefaultPingInterval
+	}
+	if c.PingTimeout <= 0 {
+		c.PingTimeout = DefaultPingTimeout
+	}
+	if c.UpgradeTimeout <= 0 {
+		c.UpgradeTimeout = DefaultUpgradeTimeout
+	}
+	if c.MaxHTTPBufferSize <= 0 {
+		c.MaxHTTPBufferSize = DefaultMaxHTTPBufferSize
+	}
+	if c.Transports == nil {
+		c.Transports = []string{TransportPolling, TransportWebSocket}
+	} else {
+		c.Transports = slices.Clone(c.Transports)
+	}
+	if c.HTTPCompressionThreshold == 0 {
+		c.HTTPCompressionThreshold = DefaultHTTPCompressionThreshold
+	}
+	if c.SendQueueLimit <= 0 {
+		c.SendQueueLimit = DefaultSendQueueLimit
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Cookie != nil {
+		ck := *c.Cookie
+		if ck.Name == "" {
+			ck.Name = "io"
+		}
+		if ck.Path == "" {
+			ck.Path = "/"
+		}
+		c.Cookie = &ck
+	}
+	if c.CORS != nil {
+		cors := *c.CORS
+		c.CORS = &cors
+	}
+	return &c
+}
+
+func (o *Options) transportEnabled(name string) bool {
+	return slices.Contains(o.Transports, name)
+}

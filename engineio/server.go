@@ -1,0 +1,300 @@
+package engineio
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// A Server is an Engine.IO v4 server: an http.Handler that opens sessions
+// over HTTP long-polling and WebSocket and upgrades the first to the second.
+//
+// Create it with NewServer, register the connection callback with
+// OnConnection, and mount it on any net/http server or router. Stop it with
+// Shutdown: sessions ride on hijacked connections and pending polls that
+// http.Server.Shutdown does not close.
+type Server struct {
+	opts   *Options
+	onConn atomic.Pointer[func(*Session)]
+
+	mu       sync.Mutex
+	sessions map[string]*Session
+	closing  bool
+	open     atomic.Int64   // sessions not closed yet
+	wg       sync.WaitGroup // requests in progress and session goroutines
+}
+
+// NewServer returns a Server configured by opts; nil opts selects every
+// default. NewServer does not keep or modify opts.
+func NewServer(opts *Options) *Server {
+	return &Server{
+		opts:     opts.withDefaults(),
+		sessions: make(map[string]*Session),
+	}
+}
+
+// OnConnection sets the function called with each new session, before
+// the session reads anything from its client. Register the session's
+// OnMessage and OnClose there. Set it before serving requests.
+func (srv *Server) OnConnection(fn func(*Session)) { srv.onConn.Store(&fn) }
+
+// Options returns the server's options, with defaults applied. The caller
+// must not modify them.
+func (srv *Server) Options() *Options { return srv.opts }
+
+// Count returns the number of open sessions.
+func (srv *Server) Count() int { return int(srv.open.Load()) }
+
+// Session returns the open session with the given id, or nil.
+func (srv *Server) Session(id string) *Session {
+	if s := srv.lookup(id); s != nil && !s.isClosed() {
+		return s
+	}
+	return nil
+}
+
+// ServeHTTP implements http.Handler.
+func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !strings.HasPrefix(r.URL.Path, srv.opts.Path) && r.URL.Path+"/" != srv.opts.Path {
+		http.NotFound(w, r)
+		return
+	}
+	if !srv.begin() {
+		w.Header().Set("Connection", "close")
+		http.Error(w, "engineio: server shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	defer srv.wg.Done()
+
+	if srv.opts.CORS != nil && srv.applyCORS(w, r) {
+		return
+	}
+	q := r.URL.Query()
+	transport := q.Get("transport")
+	if !srv.opts.transportEnabled(transport) {
+		writeError(w, codeUnknownTransport, "")
+		return
+	}
+	upgrade := isWebSocketUpgrade(r)
+	if sid := q.Get("sid"); sid != "" {
+		s := srv.lookup(sid)
+		if s == nil {
+			writeError(w, codeUnknownSID, "")
+			return
+		}
+		if transport == TransportWebSocket && upgrade {
+			srv.serveUpgrade(w, r, s)
+			return
+		}
+		if transport != TransportPolling || s.Transport() != TransportPolling {
+			writeError(w, codeBadRequest, "")
+			return
+		}
+		switch r.Method {
+		case http.MethodGet:
+			s.handleGet(w, r)
+		case http.MethodPost:
+			s.handlePost(w, r)
+		default:
+			w.WriteHeader(http.StatusInternalServerError)
+		}
+		return
+	}
+	if r.Method != http.MethodGet {
+		writeError(w, codeBadHandshakeMethod, "")
+		return
+	}
+	if transport == TransportWebSocket && !upgrade {
+		writeError(w, codeBadRequest, "")
+		return
+	}
+	if srv.opts.AllowRequest != nil {
+		if err := srv.opts.AllowRequest(r); err != nil {
+			writeError(w, codeForbidden, err.Error())
+			return
+		}
+	}
+	if q.Get("EIO") != "4" {
+		writeError(w, codeUnsupportedVersion, "")
+		return
+	}
+	srv.handshake(w, r, q, transport)
+}
+
+// begin counts a request in, unless the server is shutting down.
+func (srv *Server) begin() bool {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if srv.closing {
+		return false
+	}
+	srv.wg.Add(1)
+	return true
+}
+
+func (srv *Server) shuttingDown() bool {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	return srv.closing
+}
+
+// goTracked runs fn on a goroutine that Shutdown waits for.
+func (srv *Server) goTracked(fn func()) { srv.wg.Go(fn) }
+
+// closeConn closes a WebSocket with a close handshake, off the caller's
+// goroutine because the handshake waits for the peer.
+func (srv *Server) closeConn(conn *websocket.Conn, code websocket.StatusCode) {
+	srv.goTracked(func() { _ = conn.Close(code, "") })
+}
+
+func isWebSocketUpgrade(r *http.Request) bool {
+	return r.Method == http.MethodGet &&
+		headerContainsToken(r.Header, "Connection", "upgrade") &&
+		headerContainsToken(r.Header, "Upgrade", "websocket")
+}
+
+func headerContainsToken(h http.Header, name, token string) bool {
+	for _, v := range h.Values(name) {
+		for part := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(part), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// handshake opens a session.
+func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, q map[string][]string, transport string) {
+	now := time.Now()
+	s := &Session{
+		srv:  srv,
+		id:   NewID(),
+		info: newRequestInfo(r, q, now),
+		b64:  q["b64"] != nil,
+		done: make(chan struct{}),
+	}
+	upgrades := []string{}
+	var conn *websocket.Conn
+	if transport == TransportWebSocket {
+		c, err := srv.acceptWebSocket(w, r)
+		if err != nil {
+			return
+		}
+		conn = c
+		s.transport, s.ws = webSocket, conn
+	} else if !srv.opts.DisableUpgrades && srv.opts.transportEnabled(TransportWebSocket) {
+		upgrades = append(upgrades, TransportWebSocket)
+	}
+	open, _ := json.Marshal(struct {
+		SID          string   `json:"sid"`
+		Upgrades     []string `json:"upgrades"`
+		PingInterval int64    `json:"pingInterval"`
+		PingTimeout  int64    `json:"pingTimeout"`
+		MaxPayload   int64    `json:"maxPayload"`
+	}{s.id, upgrades, srv.opts.PingInterval.Milliseconds(), srv.opts.PingTimeout.Milliseconds(), srv.opts.MaxHTTPBufferSize})
+
+	srv.mu.Lock()
+	if srv.closing {
+		srv.mu.Unlock()
+		if conn != nil {
+			_ = conn.Close(websocket.StatusGoingAway, "")
+		} else {
+			http.Error(w, "engineio: server shutting down", http.StatusServiceUnavailable)
+		}
+		return
+	}
+	srv.sessions[s.id] = s
+	srv.open.Add(1)
+	srv.mu.Unlock()
+
+	s.mu.Lock()
+	s.enqueueLocked(controlMessage(typeOpen, open))
+	if srv.opts.InitialPacket != nil {
+		s.enqueueLocked(NewTextMessage(srv.opts.InitialPacket))
+	}
+	s.startHeartbeat(now)
+	s.mu.Unlock()
+
+	if fn := srv.onConn.Load(); fn != nil {
+		(*fn)(s)
+	}
+	if conn != nil {
+		s.readLoop(conn)
+		return
+	}
+	if ck := srv.opts.Cookie; ck != nil {
+		c := *ck
+		c.Value = s.id
+		http.SetCookie(w, &c)
+	}
+	s.handleGet(w, r)
+}
+
+// remove forgets a closed session.
+func (srv *Server) remove(s *Session) {
+	srv.mu.Lock()
+	if srv.sessions[s.id] == s {
+		delete(srv.sessions, s.id)
+	}
+	srv.mu.Unlock()
+}
+
+// lookup returns the session with the given id, including a closed
+// polling session that still owes its client a last answer.
+func (srv *Server) lookup(id string) *Session {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	return srv.sessions[id]
+}
+
+// Shutdown closes every session with ReasonForcedClose (telling each
+// client), releases pending polls, refuses new requests and waits until
+// every request and goroutine of the server has ended, or until ctx is
+// done, when it returns ctx.Err(). It is safe to call more than once.
+func (srv *Server) Shutdown(ctx context.Context) error {
+	srv.mu.Lock()
+	srv.closing = true
+	sessions := make([]*Session, 0, len(srv.sessions))
+	for _, s := range srv.sessions {
+		sessions = append(sessions, s)
+	}
+	srv.mu.Unlock()
+	for _, s := range sessions {
+		s.mu.Lock()
+		if s.closed {
+			s.owed = nil
+			s.timer.Stop()
+			s.srv.remove(s)
+			s.mu.Unlock()
+			continue
+		}
+		s.closeLocked(ReasonForcedClose, nil, closeByServer)
+	}
+	done := make(chan struct{})
+	go func() {
+		srv.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// logf reports a client's protocol error at debug level.
+func (srv *Server) logf(s *Session, msg string, err error) {
+	if err != nil {
+		srv.opts.Logger.Debug("engineio: "+msg, "sid", s.id, "err", err)
+		return
+	}
+	srv.opts.Logger.Debug("engineio: "+msg, "sid", s.id)
+}

@@ -1,0 +1,377 @@
+package engineio
+
+import (
+	"net/http"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// RequestInfo is what a session keeps of the HTTP request that opened it,
+// as plain values: the request itself is not retained.
+type RequestInfo struct {
+	Header     http.Header // request headers (a copy)
+	Query      url.Values  // URL query parameters
+	URL        string      // request URI, path and query
+	Host       string      // Host header
+	RemoteAddr string      // network address of the client
+	Secure     bool        // whether the request came over TLS
+	Time       time.Time   // when the session was opened
+}
+
+func newRequestInfo(r *http.Request, q url.Values, now time.Time) RequestInfo {
+	return RequestInfo{
+		Header:     r.Header.Clone(),
+		Query:      q,
+		URL:        r.URL.RequestURI(),
+		Host:       r.Host,
+		RemoteAddr: r.RemoteAddr,
+		Secure:     r.TLS != nil,
+		Time:       now,
+	}
+}
+
+type transportKind uint8
+
+const (
+	polling transportKind = iota
+	webSocket
+)
+
+// closeKind says who closed a session, which decides what a polling
+// client's next GET receives.
+type closeKind uint8
+
+const (
+	closeByError  closeKind = iota // nothing owed: later requests get 400
+	closeByServer                  // the client is owed a close packet
+	closeByClient                  // the client is owed a noop for a racing GET
+)
+
+// A Session is one Engine.IO connection with a client, over polling or
+// WebSocket, surviving an upgrade from the first to the second.
+//
+// Register OnMessage and OnClose from the Server's connection callback;
+// they are called one at a time, in the order packets arrive, from the
+// goroutine that read them (the WebSocket reader or the POST request), so a
+// slow callback slows down only its own session.
+//
+// Send and Close are safe for concurrent use and never block on the network.
+type Session struct {
+	srv  *Server
+	id   string
+	info RequestInfo
+	b64  bool // the client asked for binary as base64 text on WebSocket
+
+	onMessage atomic.Pointer[func(data []byte, binary bool)]
+	onClose   atomic.Pointer[func(reason string, err error)]
+	done      chan struct{}
+
+	mu        sync.Mutex
+	closed    bool
+	reason    string
+	owed      *Message // after a close: what the next polling GET receives
+	transport transportKind
+	queue     []*Message
+	spare     []*Message // recycled backing array for queue
+	queued    int        // bytes queued or being written
+
+	poll    *pollWaiter // pending GET
+	posting bool
+
+	ws       *websocket.Conn
+	flushing bool // a flusher goroutine owns the WebSocket writes
+
+	probe        *websocket.Conn // WebSocket upgrading this polling session
+	probed       bool            // the probe answered 2probe
+	upgradeTimer *time.Timer
+
+	timer        *time.Timer // heartbeat, then lingering after a polling close
+	awaitPong    bool
+	nextPing     time.Time // when the next ping is due
+	pongDeadline time.Time // when the pending ping expires
+}
+
+// ID returns the session id (20 characters).
+func (s *Session) ID() string { return s.id }
+
+// Request returns what the session kept of its opening request. The caller
+// must not modify it.
+func (s *Session) Request() *RequestInfo { return &s.info }
+
+// Transport returns the name of the current transport: "polling" or "websocket".
+func (s *Session) Transport() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.transport == webSocket {
+		return TransportWebSocket
+	}
+	return TransportPolling
+}
+
+// OnMessage sets the function called with each message the client sends.
+// data belongs to the callee. Set it from the connection callback.
+func (s *Session) OnMessage(fn func(data []byte, binary bool)) { s.onMessage.Store(&fn) }
+
+// OnClose sets the function called once when the session closes, with one
+// of the Reason constants and, where there is one, the error behind it.
+// Set it from the connection callback.
+func (s *Session) OnClose(fn func(reason string, err error)) { s.onClose.Store(&fn) }
+
+// Done returns a channel closed when the session has closed.
+func (s *Session) Done() <-chan struct{} { return s.done }
+
+// Send queues m for the client without blocking. It returns ErrClosed after
+// the session closed and ErrSlowClient when m would pass SendQueueLimit, in
+// which case the session is closed.
+func (s *Session) Send(m *Message) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	if s.queued > 0 && s.queued+m.size() > s.srv.opts.SendQueueLimit {
+		s.closeLocked(ReasonTransportError, ErrSlowClient, closeByError)
+		return ErrSlowClient
+	}
+	s.enqueueLocked(m)
+	s.mu.Unlock()
+	return nil
+}
+
+// SendVolatile queues m only if the transport can take it right now: the
+// session is open, nothing is waiting to be written and, over polling, a
+// GET is pending. It reports whether m was queued.
+func (s *Session) SendVolatile(m *Message) bool {
+	s.mu.Lock()
+	ok := !s.closed && s.queued == 0 && (s.transport == webSocket || s.poll != nil)
+	if ok {
+		s.enqueueLocked(m)
+	}
+	s.mu.Unlock()
+	return ok
+}
+
+// SendText queues a text message; a shim over Send.
+func (s *Session) SendText(data []byte) error { return s.Send(NewTextMessage(data)) }
+
+// SendBinary queues a binary message; a shim over Send. It keeps data.
+func (s *Session) SendBinary(data []byte) error { return s.Send(NewBinaryMessage(data)) }
+
+// Close closes the session with ReasonForcedClose after the messages
+// already queued, telling the client. It is idempotent.
+func (s *Session) Close() {
+	s.mu.Lock()
+	s.closeLocked(ReasonForcedClose, nil, closeByServer)
+}
+
+// enqueueLocked adds m to the queue and hands the queue to whoever writes.
+func (s *Session) enqueueLocked(m *Message) {
+	s.queue = append(s.queue, m)
+	s.queued += m.size()
+	s.kickLocked()
+}
+
+// kickLocked starts the writing of queued messages: it releases a pending
+// GET, or starts the WebSocket flusher if none runs.
+func (s *Session) kickLocked() {
+	if len(s.queue) == 0 {
+		return
+	}
+	switch s.transport {
+	case polling:
+		if s.poll != nil {
+			s.releasePollLocked(nil)
+		}
+	case webSocket:
+		if !s.flushing {
+			s.flushing = true
+			s.srv.goTracked(s.flushWS)
+		}
+	}
+}
+
+// takeQueueLocked removes and returns every queued message.
+func (s *Session) takeQueueLocked() []*Message {
+	q := s.queue
+	s.queue = s.spare[:0]
+	s.spare = nil
+	return q
+}
+
+// recycle gives a drained queue's array back for reuse.
+func (s *Session) recycleLocked(q []*Message) {
+	if cap(q) <= 64 {
+		clear(q)
+		s.spare = q[:0]
+	}
+}
+
+// closeLocked closes the session with reason; it unlocks s.mu. Messages
+// already queued are still written when the server closed the session.
+func (s *Session) closeLocked(reason string, err error, kind closeKind) {
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	s.reason = reason
+	s.srv.open.Add(-1)
+	close(s.done)
+	if s.upgradeTimer != nil {
+		s.upgradeTimer.Stop()
+	}
+	if s.probe != nil {
+		s.srv.closeConn(s.probe, websocket.StatusGoingAway)
+		s.probe = nil
+	}
+	linger := false
+	switch s.transport {
+	case polling:
+		var final *Message
+		switch kind {
+		case closeByServer:
+			final = closeMessage
+		case closeByClient:
+			final = noopMessage
+		}
+		switch {
+		case s.poll != nil:
+			if final == nil {
+				final = closeMessage
+			}
+			s.releasePollLocked(final)
+		case final != nil && !s.srv.shuttingDown():
+			// The client will poll once more (a GET racing its own close
+			// packet, or the next poll after a server close): answer it.
+			s.owed = final
+			linger = true
+		}
+	case webSocket:
+		if kind != closeByServer {
+			s.queue, s.queued = nil, 0
+		}
+		if !s.flushing {
+			s.flushing = true
+			s.srv.goTracked(s.flushWS)
+		}
+	}
+	if linger {
+		s.timer.Reset(DefaultCloseTimeout)
+	} else {
+		s.timer.Stop()
+		s.srv.remove(s)
+	}
+	s.mu.Unlock()
+	if fn := s.onClose.Load(); fn != nil {
+		(*fn)(reason, err)
+	}
+}
+
+// closeWith closes the session; see closeLocked.
+func (s *Session) closeWith(reason string, err error, kind closeKind) {
+	s.mu.Lock()
+	s.closeLocked(reason, err, kind)
+}
+
+// startHeartbeat arms the session's timer for the first ping.
+func (s *Session) startHeartbeat(now time.Time) {
+	s.nextPing = now.Add(s.srv.opts.PingInterval)
+	s.timer = time.AfterFunc(s.srv.opts.PingInterval, s.onTimer)
+}
+
+// onTimer runs the heartbeat: it sends a ping when one is due and closes
+// the session when a ping went unanswered. After a polling close it ends
+// the lingering. Deadlines count from when the ping was due, so a late
+// timer never stretches them.
+func (s *Session) onTimer() {
+	s.mu.Lock()
+	if s.closed {
+		s.owed = nil
+		s.srv.remove(s)
+		s.mu.Unlock()
+		return
+	}
+	now := time.Now()
+	if s.expiredLocked(now) {
+		s.closeLocked(ReasonPingTimeout, nil, closeByError)
+		return
+	}
+	if !s.awaitPong && !now.Before(s.nextPing) {
+		s.awaitPong = true
+		s.pongDeadline = s.nextPing.Add(s.srv.opts.PingTimeout)
+		s.enqueueLocked(pingMessage)
+	}
+	if s.awaitPong {
+		s.timer.Reset(s.pongDeadline.Sub(now))
+	} else {
+		s.timer.Reset(s.nextPing.Sub(now))
+	}
+	s.mu.Unlock()
+}
+
+// expiredLocked reports whether the heartbeat deadline has passed at now,
+// whether or not the timer has fired yet.
+func (s *Session) expiredLocked(now time.Time) bool {
+	if s.awaitPong {
+		return !now.Before(s.pongDeadline)
+	}
+	return !now.Before(s.nextPing.Add(s.srv.opts.PingTimeout))
+}
+
+// checkExpired closes the session if its heartbeat deadline has passed, so
+// that a request arriving just after the deadline sees the session closed
+// even when the timer runs late. It reports whether the session is closed.
+func (s *Session) checkExpired() bool {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return true
+	}
+	if s.expiredLocked(time.Now()) {
+		s.closeLocked(ReasonPingTimeout, nil, closeByError)
+		return true
+	}
+	s.mu.Unlock()
+	return false
+}
+
+// onPong records a pong and schedules the next ping.
+func (s *Session) onPong() {
+	s.mu.Lock()
+	if !s.closed && s.awaitPong {
+		now := time.Now()
+		s.awaitPong = false
+		s.nextPing = now.Add(s.srv.opts.PingInterval)
+		s.timer.Reset(s.srv.opts.PingInterval)
+	}
+	s.mu.Unlock()
+}
+
+// onPacket handles one packet from the client.
+func (s *Session) onPacket(p packet) {
+	switch p.typ {
+	case typeMessage:
+		if fn := s.onMessage.Load(); fn != nil && !s.isClosed() {
+			(*fn)(p.data, p.binary)
+		}
+	case typePong:
+		s.onPong()
+	case typeClose:
+		s.closeWith(ReasonTransportClose, nil, closeByClient)
+	case typePing:
+		s.srv.logf(s, "client sent a ping", nil)
+		s.closeWith(ReasonTransportError, ErrHeartbeatDirection, closeByError)
+	default:
+		// open, upgrade and noop packets carry nothing for an open session.
+	}
+}
+
+func (s *Session) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}

@@ -1,0 +1,214 @@
+package engineio
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// acceptWebSocket completes a WebSocket handshake.
+func (srv *Server) acceptWebSocket(w http.ResponseWriter, r *http.Request) (*websocket.Conn, error) {
+	opts := &websocket.AcceptOptions{
+		// Engine.IO does not check origins; AllowRequest is the hook.
+		InsecureSkipVerify: true,
+	}
+	if srv.opts.PerMessageDeflate {
+		opts.CompressionMode = websocket.CompressionNoContextTakeover
+		opts.CompressionThreshold = 1024
+	} else {
+		opts.CompressionMode = websocket.CompressionDisabled
+	}
+	conn, err := websocket.Accept(w, r, opts)
+	if err != nil {
+		return nil, err
+	}
+	conn.SetReadLimit(srv.opts.MaxHTTPBufferSize)
+	return conn, nil
+}
+
+// readLoop reads packets from the session's WebSocket until it fails or
+// the session closes. It runs on the goroutine of the HTTP request that
+// opened the WebSocket, which is the only goroutine of an idle session.
+func (s *Session) readLoop(conn *websocket.Conn) {
+	ctx := context.Background() // reads are ended by closing conn
+	for {
+		typ, data, err := conn.Read(ctx)
+		if err != nil {
+			reason := ReasonTransportClose
+			if websocket.CloseStatus(err) == -1 && !errors.Is(err, context.Canceled) && !isClosedConn(err) {
+				reason = ReasonTransportError
+			}
+			s.closeWith(reason, err, closeByError)
+			return
+		}
+		var p packet
+		if typ == websocket.MessageBinary {
+			p = packet{typ: typeMessage, data: data, binary: true}
+		} else if p, err = decodeText(data); err != nil {
+			s.srv.logf(s, "bad packet", err)
+			s.closeWith(ReasonParseError, err, closeByError)
+			return
+		}
+		s.onPacket(p)
+	}
+}
+
+// isClosedConn reports whether err is the error of a read on a connection
+// that closed abruptly (which the reference reports as "transport close").
+func isClosedConn(err error) bool {
+	var ce websocket.CloseError
+	if errors.As(err, &ce) {
+		return true
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) {
+		return true
+	}
+	return strings.Contains(err.Error(), "connection reset")
+}
+
+// flushWS writes queued messages to the WebSocket until the queue is
+// empty; it runs only while there is something to write. After the session
+// closed it closes the connection.
+func (s *Session) flushWS() {
+	ctx := context.Background() // writes are ended by closing conn
+	for {
+		s.mu.Lock()
+		conn := s.ws
+		if len(s.queue) == 0 {
+			if s.closed {
+				s.mu.Unlock()
+				code := websocket.StatusNormalClosure
+				if s.reason == ReasonForcedClose {
+					code = websocket.StatusGoingAway
+				}
+				_ = conn.Close(code, "")
+				return
+			}
+			s.flushing = false
+			s.mu.Unlock()
+			return
+		}
+		batch := s.takeQueueLocked()
+		s.mu.Unlock()
+
+		size := 0
+		var err error
+		for _, m := range batch {
+			size += m.size()
+			switch {
+			case !m.binary:
+				err = conn.Write(ctx, websocket.MessageText, m.frame)
+			case s.b64:
+				err = conn.Write(ctx, websocket.MessageText, m.base64Frame())
+			default:
+				err = conn.Write(ctx, websocket.MessageBinary, m.frame)
+			}
+			if err != nil {
+				break
+			}
+		}
+
+		s.mu.Lock()
+		s.queued = max(0, s.queued-size)
+		s.recycleLocked(batch)
+		if err != nil {
+			s.queue, s.queued = nil, 0
+			s.closeLocked(ReasonTransportError, err, closeByError)
+			_ = conn.CloseNow()
+			return
+		}
+		s.mu.Unlock()
+	}
+}
+
+// serveUpgrade handles a WebSocket that upgrades the polling session s:
+// 2probe/3probe, then the client's upgrade packet switches the transport.
+func (srv *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, s *Session) {
+	// As the reference server does, a WebSocket for a session that cannot
+	// upgrade (already upgraded or upgrading) is accepted and then closed.
+	conn, err := srv.acceptWebSocket(w, r)
+	if err != nil {
+		return // Accept has answered the request
+	}
+	s.mu.Lock()
+	if s.closed || s.transport != polling || s.probe != nil || srv.opts.DisableUpgrades {
+		s.mu.Unlock()
+		_ = conn.Close(websocket.StatusPolicyViolation, "")
+		return
+	}
+	s.probe = conn
+	s.upgradeTimer = time.AfterFunc(srv.opts.UpgradeTimeout, func() { s.abortUpgrade(conn) })
+	s.mu.Unlock()
+
+	ctx := context.Background()
+	for {
+		typ, data, err := conn.Read(ctx)
+		if err != nil {
+			s.abortUpgrade(conn)
+			return
+		}
+		if typ == websocket.MessageText && string(data) == "2probe" {
+			if err := conn.Write(ctx, websocket.MessageText, probeResponse); err != nil {
+				s.abortUpgrade(conn)
+				return
+			}
+			s.mu.Lock()
+			if s.probe == conn {
+				s.probed = true
+				if s.poll != nil && len(s.queue) == 0 {
+					s.releasePollLocked(noopMessage, false)
+				}
+			}
+			s.mu.Unlock()
+			continue
+		}
+		if typ == websocket.MessageText && string(data) == "5" {
+			if s.completeUpgrade(conn) {
+				s.readLoop(conn)
+			}
+			return
+		}
+		srv.logf(s, "unexpected packet during upgrade", nil)
+		s.abortUpgrade(conn)
+		return
+	}
+}
+
+// completeUpgrade switches s to the WebSocket conn and reports whether it did.
+func (s *Session) completeUpgrade(conn *websocket.Conn) bool {
+	s.mu.Lock()
+	if s.closed || s.probe != conn {
+		s.mu.Unlock()
+		_ = conn.CloseNow()
+		return false
+	}
+	s.probe, s.probed = nil, false
+	s.upgradeTimer.Stop()
+	s.transport = webSocket
+	s.ws = conn
+	if s.poll != nil {
+		s.poll.mismatch = s.poll.afterProbe
+		s.releasePollLocked(noopMessage, false)
+	}
+	s.kickLocked()
+	s.mu.Unlock()
+	return true
+}
+
+// abortUpgrade gives up the upgrade through conn, if it is still under
+// way, and closes conn. The session stays on polling.
+func (s *Session) abortUpgrade(conn *websocket.Conn) {
+	s.mu.Lock()
+	if s.probe == conn {
+		s.probe, s.probed = nil, false
+		s.upgradeTimer.Stop()
+	}
+	s.mu.Unlock()
+	s.srv.closeConn(conn, websocket.StatusNormalClosure)
+}
