@@ -244,7 +244,7 @@ func acceptedEncoding(header string) string {
 	var deflate bool
 	for part := range strings.SplitSeq(header, ",") {
 		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if strings.Contains(strings.ReplaceAll(params, " ", ""), "q=0") && !strings.Contains(params, "q=0.") {
+		if refusedCoding(params) {
 			continue
 		}
 		switch strings.ToLower(strings.TrimSpace(name)) {
@@ -258,6 +258,19 @@ func acceptedEncoding(header string) string {
 		return "deflate"
 	}
 	return ""
+}
+
+// refusedCoding reports whether the parameters of an Accept-Encoding
+// entry give it q=0 (in any spelling: "q=0", "q=0.0", "q=0.000").
+func refusedCoding(params string) bool {
+	for p := range strings.SplitSeq(params, ";") {
+		k, v, ok := strings.Cut(strings.TrimSpace(p), "=")
+		if ok && strings.EqualFold(strings.TrimSpace(k), "q") {
+			q, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			return err == nil && q == 0
+		}
+	}
+	return false
 }
 
 func compress(enc string, body []byte) ([]byte, error) {

@@ -285,8 +285,9 @@ func (s *Session) startHeartbeat(now time.Time) {
 
 // onTimer runs the heartbeat: it sends a ping when one is due and closes
 // the session when a ping went unanswered. After a polling close it ends
-// the lingering. Deadlines count from when the ping was due, so a late
-// timer never stretches them.
+// the lingering. The pong deadline counts from when the ping was queued,
+// as the reference does; a session whose ping is overdue by more than
+// PingTimeout (a late timer) is closed without one.
 func (s *Session) onTimer() {
 	s.mu.Lock()
 	if s.closed {
@@ -302,7 +303,13 @@ func (s *Session) onTimer() {
 	}
 	if !s.awaitPong && !now.Before(s.nextPing) {
 		s.awaitPong = true
-		s.pongDeadline = s.nextPing.Add(s.srv.opts.PingTimeout)
+		s.pongDeadline = now.Add(s.srv.opts.PingTimeout)
+		if s.transport == polling && s.poll == nil {
+			// The client sees this ping only when it polls: count from
+			// when the ping was due, so that a late timer cannot keep a
+			// silent client alive past PingInterval+PingTimeout.
+			s.pongDeadline = s.nextPing.Add(s.srv.opts.PingTimeout)
+		}
 		s.enqueueLocked(pingMessage)
 	}
 	if s.awaitPong {

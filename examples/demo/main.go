@@ -1,8 +1,7 @@
-// Command demo is gosio's demo server: an Engine.IO echo service on :3000
-// with a browser page that talks to it through the official engine.io-client
-// (served from conformance/node_modules, installed by `make run`).
-//
-// Later versions turn it into a Socket.IO chat on the in-memory adapter.
+// Command demo is gosio's demo server: a Socket.IO chat on :3000 with the
+// in-memory adapter, and a browser page that uses the official
+// socket.io-client (served from conformance/node_modules, which `make run`
+// installs with npm).
 package main
 
 import (
@@ -17,7 +16,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/gosio/gosio/engineio"
+	"github.com/gosio/gosio/socketio"
 )
 
 //go:embed index.html
@@ -25,28 +24,37 @@ var indexHTML []byte
 
 func main() {
 	addr := flag.String("addr", ":3000", "listen address")
-	nodeModules := flag.String("node_modules", "conformance/node_modules", "where npm installed engine.io-client")
+	nodeModules := flag.String("node_modules", "conformance/node_modules", "where npm installed socket.io-client")
 	flag.Parse()
 
-	eio := engineio.NewServer(nil)
-	eio.OnConnection(func(s *engineio.Session) {
-		log.Printf("session %s opened over %s from %s", s.ID(), s.Transport(), s.Request().RemoteAddr)
-		s.OnMessage(func(data []byte, binary bool) {
-			if binary {
-				_ = s.SendBinary(data)
+	io := socketio.NewServer(nil)
+	io.OnConnection(func(s *socketio.Socket) {
+		log.Printf("socket %s connected over %s", s.ID(), s.Conn().Transport())
+		_ = s.Emit("welcome", "you are "+s.ID())
+		s.On("join", func(room string) {
+			s.Join(room)
+			_ = s.To(room).Emit("info", s.ID()+" joined "+room)
+		})
+		s.On("chat", func(room, text string) {
+			if room == "" {
+				_ = io.Emit("chat", s.ID(), text)
 				return
 			}
-			_ = s.SendText(append([]byte("echo: "), data...))
+			_ = io.To(room).Emit("chat", s.ID(), "["+room+"] "+text)
 		})
-		s.OnClose(func(reason string, err error) {
-			log.Printf("session %s closed: %s", s.ID(), reason)
+		s.On("echo", func(args socketio.Args, ack socketio.Ack) {
+			_ = ack(args.Any()...)
+		})
+		s.OnDisconnect(func(reason string) {
+			log.Printf("socket %s disconnected: %s", s.ID(), reason)
+			_ = io.Emit("info", s.ID()+" left ("+reason+")")
 		})
 	})
 
 	mux := http.NewServeMux()
-	mux.Handle("/engine.io/", eio)
-	mux.HandleFunc("/engine.io.js", func(w http.ResponseWriter, r *http.Request) {
-		http.ServeFile(w, r, filepath.Join(*nodeModules, "engine.io-client", "dist", "engine.io.min.js"))
+	mux.Handle("/socket.io/", io)
+	mux.HandleFunc("/socket.io.js", func(w http.ResponseWriter, r *http.Request) {
+		http.ServeFile(w, r, filepath.Join(*nodeModules, "socket.io-client", "dist", "socket.io.min.js"))
 	})
 	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -60,7 +68,7 @@ func main() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		_ = eio.Shutdown(sctx)
+		_ = io.Shutdown(sctx)
 		_ = hs.Shutdown(sctx)
 	}()
 	log.Printf("demo: open http://localhost%s/ in a browser", *addr)

@@ -1,0 +1,200 @@
+// Package adapter defines how a Socket.IO namespace keeps its rooms and
+// reaches its sockets, on one server or across a cluster, and provides the
+// in-memory adapter used by default.
+//
+// # Adapters
+//
+// An Adapter holds the room index of one namespace (which local socket is in
+// which room) and carries broadcasts and cluster requests. The in-memory
+// adapter (NewMemory) serves a single server; the Redis adapters in
+// adapter/redis implement the same interface across servers, wire-compatible
+// with Node's @socket.io adapters.
+//
+// # Namespaces
+//
+// The adapter does not import package socketio. It works through the small
+// Namespace and Socket interfaces below, which socketio implements: look up
+// a local socket, deliver a packet encoded once to many sockets.
+package adapter
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/gosio/gosio/engineio"
+	"github.com/gosio/gosio/parser"
+)
+
+// Namespace is what an adapter needs from the namespace it serves.
+type Namespace interface {
+	// Name returns the namespace's name, such as "/" or "/admin".
+	Name() string
+	// Socket returns the connected local socket with the given id, or nil.
+	Socket(id string) Socket
+	// HandleServerSideEmit hands an event sent by another server with
+	// ServerSideEmit to the namespace's listeners. ack is nil when the
+	// sender expects no answer; otherwise it must be called once.
+	HandleServerSideEmit(event string, args []parser.Value, ack func(arg any))
+}
+
+// Socket is what an adapter needs from one local socket.
+type Socket interface {
+	// ID returns the socket id, which is also the name of its own room.
+	ID() string
+	// Deliver queues a packet already encoded as frames (see Encode),
+	// without blocking. Volatile frames are dropped when the connection
+	// cannot take them right away.
+	Deliver(frames []*engineio.Message, volatile bool)
+	// ExpectAck registers fn to receive the socket's acknowledgement of the
+	// packet with ack id id, for broadcasts with acknowledgements. fn is
+	// called once, with nil args and an error if the socket disconnects or
+	// the timeout passes first.
+	ExpectAck(id uint64, timeout time.Duration, fn func(args []parser.Value, err error))
+	// Info returns what FetchSockets reports of the socket.
+	Info() SocketInfo
+	// Disconnect disconnects the socket from its namespace; with close, it
+	// closes the underlying connection too.
+	Disconnect(close bool)
+}
+
+// SocketInfo describes a socket, local or on another server, as
+// FetchSockets returns it.
+type SocketInfo struct {
+	ID        string          `json:"id"`
+	Handshake json.RawMessage `json:"handshake"`
+	Rooms     []string        `json:"rooms"`
+	Data      json.RawMessage `json:"data"`
+	// ServerUID identifies the server the socket is connected to; empty
+	// for a local socket.
+	ServerUID string `json:"-"`
+}
+
+// BroadcastFlags modify a broadcast.
+type BroadcastFlags struct {
+	// Volatile packets may be lost: they are dropped for clients that
+	// cannot take them right away.
+	Volatile bool
+	// Compress asks for compression of the packet where the transport
+	// supports it.
+	Compress bool
+	// Local restricts the broadcast to this server.
+	Local bool
+	// Timeout bounds a broadcast with acknowledgements.
+	Timeout time.Duration
+	// ExpectSingleResponse marks an emit with ack to one remote socket.
+	ExpectSingleResponse bool
+}
+
+// BroadcastOptions selects the sockets a broadcast or a cluster-wide
+// operation applies to: the sockets in any of Rooms (every socket of the
+// namespace when Rooms is empty) and in none of Except.
+type BroadcastOptions struct {
+	Rooms  []string
+	Except []string
+	Flags  BroadcastFlags
+}
+
+// Session is what connection state recovery keeps of a disconnected socket.
+type Session struct {
+	SID   string          // socket id, restored on recovery
+	PID   string          // private session id sent to the client
+	Rooms []string // rooms, its own id included
+	// Data is the socket's Data: the value itself in memory, its decoded
+	// JSON or msgpack form after a trip through Redis.
+	Data any
+	// MissedPackets, on restore, are the packets broadcast to the
+	// session's rooms after its offset, each already carrying its offset.
+	MissedPackets []*parser.Packet
+}
+
+// Errors returned by adapters.
+var (
+	// ErrNotSupported is returned by operations an adapter cannot perform.
+	ErrNotSupported = errors.New("adapter: operation not supported by this adapter")
+	// ErrSessionNotFound is returned by RestoreSession for an unknown,
+	// expired or unrecoverable session.
+	ErrSessionNotFound = errors.New("adapter: session not found")
+)
+
+// TimeoutError reports a cluster request that did not get every expected
+// response in time; Responses holds those that arrived.
+type TimeoutError struct {
+	Op        string // the operation, such as "serverSideEmit"
+	Responses []parser.Value
+}
+
+// Error implements error.
+func (e *TimeoutError) Error() string { return "adapter: timeout reached while waiting for " + e.Op + " responses" }
+
+// An Adapter keeps a namespace's rooms and carries its broadcasts. Methods
+// are safe for concurrent use.
+type Adapter interface {
+	// Init starts the adapter (subscriptions for a cluster adapter).
+	Init(ctx context.Context) error
+	// Close stops the adapter and releases what it holds.
+	Close() error
+
+	// AddAll adds the local socket id to rooms.
+	AddAll(id string, rooms []string)
+	// Del removes the local socket id from room.
+	Del(id, room string)
+	// DelAll removes the local socket id from every room.
+	DelAll(id string)
+	// SocketRooms returns the rooms of the local socket id, or nil.
+	SocketRooms(id string) []string
+	// Sockets returns the ids of the local sockets in any of rooms, or of
+	// every local socket when rooms is empty.
+	Sockets(rooms []string) []string
+	// Rooms returns the names of the local rooms.
+	Rooms() []string
+
+	// Broadcast sends p to every socket matching opts, across the cluster
+	// unless opts.Flags.Local.
+	Broadcast(p *parser.Packet, opts *BroadcastOptions) error
+	// BroadcastWithAck sends p, which carries an ack id, to every socket
+	// matching opts and reports how many clients each server reached
+	// (onClientCount, once per server) and each client's first ack
+	// argument (onAck). A local client that disconnects before answering
+	// is reported to onAck with a non-nil error.
+	BroadcastWithAck(p *parser.Packet, opts *BroadcastOptions, onClientCount func(n int), onAck func(arg parser.Value, err error)) error
+
+	// FetchSockets returns the sockets matching opts across the cluster.
+	FetchSockets(ctx context.Context, opts *BroadcastOptions) ([]SocketInfo, error)
+	// AddSockets makes the sockets matching opts join rooms.
+	AddSockets(opts *BroadcastOptions, rooms []string)
+	// DelSockets makes the sockets matching opts leave rooms.
+	DelSockets(opts *BroadcastOptions, rooms []string)
+	// DisconnectSockets disconnects the sockets matching opts.
+	DisconnectSockets(opts *BroadcastOptions, close bool)
+	// ServerSideEmit sends an event to the other servers' namespaces. With
+	// ack set, it waits (bounded by ctx) for one response per other server.
+	ServerSideEmit(ctx context.Context, event string, args []any, ack bool) ([]parser.Value, error)
+	// ServerCount returns the number of servers in the cluster.
+	ServerCount(ctx context.Context) (int, error)
+	// AllRooms returns the rooms of every server.
+	AllRooms(ctx context.Context) ([]string, error)
+
+	// PersistSession keeps a disconnected socket's session for recovery.
+	PersistSession(s *Session)
+	// RestoreSession returns the session pid with the packets missed
+	// since offset, and forgets it; ErrSessionNotFound when it cannot.
+	RestoreSession(pid, offset string) (*Session, error)
+}
+
+// Factory creates the adapter of a namespace.
+type Factory func(nsp Namespace) Adapter
+
+// Encode encodes p once into the Engine.IO messages every recipient gets:
+// the packet's text, then one binary message per attachment.
+func Encode(p *parser.Packet) []*engineio.Message {
+	text := parser.AppendText(make([]byte, 1, 64+len(p.Data)), p)
+	text[0] = '4'
+	frames := make([]*engineio.Message, 1+len(p.Attachments))
+	frames[0] = engineio.NewTextMessageFrame(text)
+	for i, a := range p.Attachments {
+		frames[1+i] = engineio.NewBinaryMessage(a)
+	}
+	return frames
+}

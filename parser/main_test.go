@@ -1,0 +1,9 @@
+package parser_test
+
+import (
+	"testing"
+
+	"github.com/gosio/gosio/internal/testutil"
+)
+
+func TestMain(m *testing.M) { testutil.RunWithLeakCheck(m) }

@@ -1,0 +1,204 @@
+package socketio
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+
+	"github.com/gosio/gosio/parser"
+)
+
+// Args are the arguments of a received event or acknowledgement, kept as
+// the peer sent them: re-emitting them sends the same JSON text and binary.
+type Args []parser.Value
+
+// Decode decodes argument i into v, which must be a pointer. Binary
+// placeholders decode into []byte (and into []byte values inside any).
+func (a Args) Decode(i int, v any) error {
+	if i < 0 || i >= len(a) {
+		return fmt.Errorf("socketio: no argument %d (got %d)", i, len(a))
+	}
+	return parser.Unmarshal(a[i].JSON, a[i].Attachments, v)
+}
+
+// Bind decodes the arguments in order into vs, which must be pointers;
+// missing arguments leave their targets unchanged.
+func (a Args) Bind(vs ...any) error {
+	for i, v := range vs {
+		if i >= len(a) {
+			return nil
+		}
+		if err := a.Decode(i, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Any returns the arguments as a []any of parser.Value, ready to be passed
+// on to Emit unchanged.
+func (a Args) Any() []any {
+	out := make([]any, len(a))
+	for i, v := range a {
+		out[i] = v
+	}
+	return out
+}
+
+// String returns the arguments' JSON text, for logs.
+func (a Args) String() string {
+	b := []byte{'['}
+	for i, v := range a {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, v.JSON...)
+	}
+	return string(append(b, ']'))
+}
+
+// Ack sends the acknowledgement a client asked for with its event. Call it
+// at most once; later calls return ErrAckAlreadySent. When the client asked
+// for no acknowledgement it returns ErrNoAck.
+type Ack func(args ...any) error
+
+// newArgs splits a packet's data array into Args, after skip leading
+// elements (1 for the event name of an EVENT).
+func newArgs(p *parser.Packet, skip int) (Args, json.RawMessage, error) {
+	if len(p.Data) == 0 {
+		return nil, nil, nil
+	}
+	elems, err := parser.SplitArray(p.Data)
+	if err != nil {
+		return nil, nil, err
+	}
+	var first json.RawMessage
+	if skip > 0 {
+		if len(elems) < skip {
+			return nil, nil, nil
+		}
+		first = elems[0]
+		elems = elems[skip:]
+	}
+	args := make(Args, len(elems))
+	for i, e := range elems {
+		args[i] = parser.Value{JSON: e, Attachments: p.Attachments}
+	}
+	return args, first, nil
+}
+
+// eventName returns the event name of a JSON string or number.
+func eventName(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	return string(raw) // a number: its text, as JavaScript would use it
+}
+
+var (
+	argsType  = reflect.TypeFor[Args]()
+	ackType   = reflect.TypeFor[Ack]()
+	errorType = reflect.TypeFor[error]()
+)
+
+// handler is an event handler whose arguments are decoded by reflection.
+type handler struct {
+	fn     reflect.Value
+	params []reflect.Type
+	raw    int  // index of an Args parameter, or -1
+	ack    bool // the last parameter is an Ack
+	varTyp reflect.Type
+	fast   func(Args, Ack) // set for func(Args) and func(Args, Ack)
+}
+
+// newHandler checks fn's signature; see Socket.On.
+func newHandler(fn any) *handler {
+	switch f := fn.(type) {
+	case func():
+		return &handler{fast: func(Args, Ack) { f() }, raw: -1}
+	case func(Args):
+		return &handler{fast: func(a Args, _ Ack) { f(a) }, raw: -1}
+	case func(Args, Ack):
+		return &handler{fast: f, raw: -1}
+	}
+	v := reflect.ValueOf(fn)
+	t := v.Type()
+	if t.Kind() != reflect.Func {
+		panic(fmt.Sprintf("socketio: handler must be a func, got %T", fn))
+	}
+	if t.NumOut() > 1 || (t.NumOut() == 1 && t.Out(0) != errorType) {
+		panic(fmt.Sprintf("socketio: handler %T may return nothing or an error", fn))
+	}
+	h := &handler{fn: v, raw: -1}
+	n := t.NumIn()
+	if n > 0 && t.In(n-1) == ackType {
+		h.ack = true
+		n--
+	}
+	for i := range n {
+		p := t.In(i)
+		if t.IsVariadic() && i == t.NumIn()-1 {
+			h.varTyp = p.Elem()
+			break
+		}
+		if p == ackType {
+			panic("socketio: an Ack parameter must be the last one")
+		}
+		if p == argsType {
+			if h.raw >= 0 {
+				panic("socketio: at most one Args parameter")
+			}
+			h.raw = i
+		}
+		h.params = append(h.params, p)
+	}
+	if h.raw >= 0 && (h.raw != len(h.params)-1 || h.varTyp != nil) {
+		panic("socketio: an Args parameter must come after every decoded parameter")
+	}
+	return h
+}
+
+// call decodes args into the handler's parameters and calls it. It
+// returns the handler's error, or a decoding error without calling it.
+func (h *handler) call(args Args, ack Ack) error {
+	if h.fast != nil {
+		h.fast(args, ack)
+		return nil
+	}
+	in := make([]reflect.Value, 0, len(h.params)+1)
+	for i, p := range h.params {
+		if i == h.raw {
+			rest := Args(nil)
+			if i < len(args) {
+				rest = args[i:]
+			}
+			in = append(in, reflect.ValueOf(rest))
+			continue
+		}
+		ptr := reflect.New(p)
+		if i < len(args) {
+			if err := args.Decode(i, ptr.Interface()); err != nil {
+				return fmt.Errorf("socketio: argument %d: %w", i, err)
+			}
+		}
+		in = append(in, ptr.Elem())
+	}
+	if h.varTyp != nil {
+		for i := len(h.params); i < len(args); i++ {
+			ptr := reflect.New(h.varTyp)
+			if err := args.Decode(i, ptr.Interface()); err != nil {
+				return fmt.Errorf("socketio: argument %d: %w", i, err)
+			}
+			in = append(in, ptr.Elem())
+		}
+	}
+	if h.ack {
+		in = append(in, reflect.ValueOf(ack))
+	}
+	out := h.fn.Call(in)
+	if len(out) == 1 && !out[0].IsNil() {
+		return out[0].Interface().(error)
+	}
+	return nil
+}

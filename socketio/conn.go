@@ -1,0 +1,293 @@
+package socketio
+
+import (
+	"encoding/json"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/gosio/gosio/adapter"
+	"github.com/gosio/gosio/engineio"
+	"github.com/gosio/gosio/parser"
+)
+
+// conn is one client connection: an Engine.IO session carrying sockets of
+// several namespaces.
+//
+// Packets are read on the session's reading goroutine. Acknowledgements are
+// resolved there; everything that runs user code (middlewares, connection,
+// event and disconnect handlers) goes through the conn's task queue, run in
+// order by a goroutine that exists only while the queue is not empty. So
+// handlers of one client run one at a time, in the order packets arrived,
+// outside any lock, and a handler that waits for an acknowledgement does
+// not stop that acknowledgement from being read.
+type conn struct {
+	srv *Server
+	eio *engineio.Session
+	dec *parser.Decoder // used by the reading goroutine only
+
+	mu           sync.Mutex
+	sockets      map[string]*Socket // by namespace
+	connecting   map[string]bool    // CONNECT received, not yet answered
+	closed       bool
+	connectTimer *time.Timer
+	tasks        []func()
+	running      bool
+}
+
+func newConn(srv *Server, s *engineio.Session) *conn {
+	return &conn{
+		srv:        srv,
+		eio:        s,
+		dec:        parser.NewDecoder(srv.opts.MaxAttachments),
+		sockets:    make(map[string]*Socket),
+		connecting: make(map[string]bool),
+	}
+}
+
+func (c *conn) start() {
+	c.eio.OnMessage(c.onMessage)
+	c.eio.OnClose(c.onEngineClose)
+	c.mu.Lock()
+	c.connectTimer = time.AfterFunc(c.srv.opts.ConnectTimeout, c.onConnectTimeout)
+	c.mu.Unlock()
+}
+
+func (c *conn) onConnectTimeout() {
+	c.mu.Lock()
+	idle := len(c.sockets) == 0 && !c.closed
+	c.mu.Unlock()
+	if idle {
+		c.srv.opts.Logger.Debug("socketio: no namespace joined in time", "sid", c.eio.ID())
+		c.close(ReasonForcedServerClose)
+	}
+}
+
+// dispatch queues fn to run after the tasks already queued.
+func (c *conn) dispatch(fn func()) {
+	c.mu.Lock()
+	c.tasks = append(c.tasks, fn)
+	if c.running {
+		c.mu.Unlock()
+		return
+	}
+	c.running = true
+	c.mu.Unlock()
+	c.srv.wg.Go(c.drain)
+}
+
+// drain runs queued tasks until the queue is empty.
+func (c *conn) drain() {
+	for {
+		c.mu.Lock()
+		if len(c.tasks) == 0 {
+			c.running = false
+			c.tasks = nil
+			c.mu.Unlock()
+			return
+		}
+		t := c.tasks[0]
+		c.tasks[0] = nil
+		c.tasks = c.tasks[1:]
+		c.mu.Unlock()
+		c.run(t)
+	}
+}
+
+// run calls a task, turning a panic into a log entry so that one broken
+// handler does not bring the server down.
+func (c *conn) run(t func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.srv.opts.Logger.Error("socketio: handler panicked", "sid", c.eio.ID(), "panic", r, "stack", string(debug.Stack()))
+		}
+	}()
+	t()
+}
+
+// onMessage decodes one Engine.IO message.
+func (c *conn) onMessage(data []byte, binary bool) {
+	var p *parser.Packet
+	var err error
+	if binary {
+		p, err = c.dec.DecodeBinary(data)
+	} else {
+		p, err = c.dec.DecodeText(data)
+	}
+	if err != nil {
+		c.srv.opts.Logger.Debug("socketio: bad packet", "sid", c.eio.ID(), "err", err)
+		c.close(ReasonParseError)
+		return
+	}
+	if p != nil {
+		c.onPacket(p)
+	}
+}
+
+// onPacket routes a decoded packet.
+func (c *conn) onPacket(p *parser.Packet) {
+	c.mu.Lock()
+	s := c.sockets[p.Namespace]
+	busy := c.connecting[p.Namespace]
+	if p.Type == parser.Connect && s == nil && !busy && !c.closed {
+		c.connecting[p.Namespace] = true
+		c.mu.Unlock()
+		c.dispatch(func() { c.connect(p.Namespace, p.Data) })
+		return
+	}
+	c.mu.Unlock()
+	if s == nil || p.Type == parser.Connect || p.Type == parser.ConnectError {
+		// The reference closes the connection on a packet for a namespace
+		// the client did not join, a second CONNECT, or a CONNECT_ERROR.
+		if busy && p.Type != parser.Connect && p.Type != parser.ConnectError {
+			return // sent before the CONNECT reply: dropped, as the reference does
+		}
+		c.srv.opts.Logger.Debug("socketio: packet in invalid state", "sid", c.eio.ID(), "type", p.Type.String(), "nsp", p.Namespace)
+		c.close(ReasonForcedServerClose)
+		return
+	}
+	switch p.Type {
+	case parser.Event, parser.BinaryEvent:
+		s.onEvent(p)
+	case parser.Ack, parser.BinaryAck:
+		s.onAck(p)
+	case parser.Disconnect:
+		s.onClose(ReasonClientNamespaceDisconnect, false)
+	}
+}
+
+// connect runs the CONNECT of a namespace: middlewares, then the reply and
+// the connection handlers.
+func (c *conn) connect(name string, auth json.RawMessage) {
+	done := func() {
+		c.mu.Lock()
+		delete(c.connecting, name)
+		c.mu.Unlock()
+	}
+	nsp := c.srv.lookupNamespace(name, auth)
+	if nsp == nil {
+		done()
+		_ = c.sendPacket(&parser.Packet{Type: parser.ConnectError, Namespace: name, Data: json.RawMessage(`{"message":"Invalid namespace"}`)}, false)
+		return
+	}
+	csr := c.srv.opts.ConnectionStateRecovery
+	var session *adapter.Session
+	if csr != nil {
+		if pid, offset := recoveryAuth(auth); pid != "" && offset != "" {
+			session, _ = nsp.adapter.RestoreSession(pid, offset)
+		}
+	}
+	s := newSocket(nsp, c, auth, session)
+	mws, handlers := nsp.handlers()
+	if session != nil && !csr.RunMiddlewares {
+		mws = nil
+	}
+	for _, mw := range mws {
+		if err := mw(s); err != nil {
+			done()
+			_ = c.sendPacket(&parser.Packet{Type: parser.ConnectError, Namespace: name, Data: connectErrorPayload(err)}, false)
+			return
+		}
+	}
+	c.mu.Lock()
+	delete(c.connecting, name)
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.sockets[name] = s
+	if c.connectTimer != nil {
+		c.connectTimer.Stop()
+	}
+	c.mu.Unlock()
+
+	nsp.add(s)
+	if session != nil {
+		nsp.adapter.AddAll(s.id, session.Rooms)
+		for _, p := range session.MissedPackets {
+			_ = c.sendPacket(p, false)
+		}
+	} else {
+		nsp.adapter.AddAll(s.id, []string{s.id})
+	}
+	reply, _ := json.Marshal(struct {
+		SID string `json:"sid"`
+		PID string `json:"pid,omitempty"`
+	}{s.id, s.pid})
+	_ = c.sendPacket(&parser.Packet{Type: parser.Connect, Namespace: name, Data: reply}, false)
+	for _, h := range handlers {
+		if !s.Connected() {
+			return
+		}
+		h(s)
+	}
+}
+
+// sendPacket encodes and queues one packet.
+func (c *conn) sendPacket(p *parser.Packet, volatile bool) error {
+	return c.send(adapter.Encode(p), volatile)
+}
+
+// send queues encoded frames as one unit.
+func (c *conn) send(frames []*engineio.Message, volatile bool) error {
+	if volatile {
+		c.eio.SendAllVolatile(frames)
+		return nil
+	}
+	return c.eio.SendAll(frames)
+}
+
+// removeSocket forgets a disconnected socket.
+func (c *conn) removeSocket(s *Socket) {
+	c.mu.Lock()
+	if c.sockets[s.nsp.name] == s {
+		delete(c.sockets, s.nsp.name)
+	}
+	c.mu.Unlock()
+}
+
+// closeSockets disconnects every socket of the connection with reason.
+func (c *conn) closeSockets(reason string) {
+	c.mu.Lock()
+	socks := make([]*Socket, 0, len(c.sockets))
+	for _, s := range c.sockets {
+		socks = append(socks, s)
+	}
+	c.mu.Unlock()
+	for _, s := range socks {
+		s.onClose(reason, false)
+	}
+}
+
+// close disconnects every socket with reason and closes the session.
+func (c *conn) close(reason string) {
+	c.closeSockets(reason)
+	c.eio.Close()
+}
+
+// onEngineClose ends the connection when its Engine.IO session closed.
+func (c *conn) onEngineClose(reason string, _ error) {
+	c.mu.Lock()
+	c.closed = true
+	if c.connectTimer != nil {
+		c.connectTimer.Stop()
+	}
+	c.mu.Unlock()
+	c.closeSockets(reason)
+	c.srv.forgetConn(c)
+}
+
+// recoveryAuth returns the pid and offset a recovering client puts in its
+// CONNECT payload, or empty strings.
+func recoveryAuth(auth json.RawMessage) (pid, offset string) {
+	var a struct {
+		PID    any `json:"pid"`
+		Offset any `json:"offset"`
+	}
+	if json.Unmarshal(auth, &a) != nil {
+		return "", ""
+	}
+	pid, _ = a.PID.(string)
+	offset, _ = a.Offset.(string)
+	return pid, offset
+}

@@ -1,0 +1,50 @@
+// Package socketio implements a Socket.IO v5 server on top of package
+// engineio, compatible with the official JavaScript clients (socket.io-client
+// 4.x) and shaped after Node's socket.io server.
+//
+// # Server, namespaces, sockets
+//
+// A Server is an http.Handler (default path /socket.io/). Clients connect
+// to namespaces ("/" and any created with Server.Of, or children created on
+// demand from Server.OfFunc / Server.OfRegexp); each connection to a
+// namespace is a Socket:
+//
+//	io := socketio.NewServer(nil)
+//	io.Use(func(s *socketio.Socket) error { // connection middleware
+//		if !validToken(s.Handshake().Auth) {
+//			return &socketio.ConnectError{Message: "not authorized"}
+//		}
+//		return nil
+//	})
+//	io.OnConnection(func(s *socketio.Socket) {
+//		s.Join("lobby")
+//		s.On("chat", func(text string) {
+//			_ = s.To("lobby").Emit("chat", s.ID(), text)
+//		})
+//		s.On("sum", func(a, b int, ack socketio.Ack) { _ = ack(a + b) })
+//	})
+//	http.Handle("/socket.io/", io)
+//
+// # Handlers and ordering
+//
+// Event handlers are funcs whose parameters are decoded from the event's
+// arguments (see Socket.On). The handlers, middlewares and connection and
+// disconnect handlers of one client run one at a time, in the order its
+// packets arrived, on a goroutine that exists only while there is work, and
+// never under the server's locks. Acknowledgements are read independently,
+// so a handler may wait in Socket.EmitWithAck.
+//
+// # Broadcasting
+//
+// Server, Namespace and Socket return BroadcastOperator values (To, In,
+// Except, Local, Volatile, Compress, Timeout). A broadcast is encoded once
+// and the same bytes are queued on every connection, through the namespace's
+// adapter (package adapter); a slow client is disconnected when its queue
+// passes engineio.Options.SendQueueLimit, and volatile packets are dropped
+// for it instead.
+//
+// # Data passthrough
+//
+// Args keeps arguments as the client sent them, so that re-emitting them
+// sends byte-identical JSON and the same binary attachments.
+package socketio

@@ -1,0 +1,9 @@
+package socketio
+
+import (
+	"testing"
+
+	"github.com/gosio/gosio/internal/testutil"
+)
+
+func TestMain(m *testing.M) { testutil.RunWithLeakCheck(m) }

@@ -1,0 +1,282 @@
+package socketio
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gosio/gosio/adapter"
+	"github.com/gosio/gosio/parser"
+)
+
+// Middleware runs when a socket connects to a namespace, before the
+// connection handlers. A non-nil error refuses the connection: the client
+// gets a connect_error with the error's message (and a *ConnectError's
+// Data). Middlewares run in the order they were added, one connection at
+// a time per client, and may block.
+type Middleware func(s *Socket) error
+
+// A Namespace is a communication channel that splits the logic of an
+// application over a single shared connection. Its sockets, rooms and
+// broadcasts go through its adapter.
+type Namespace struct {
+	srv     *Server
+	name    string
+	parent  *ParentNamespace
+	adapter adapter.Adapter
+	ids     atomic.Uint64 // ack ids of packets emitted with an ack
+
+	mu          sync.RWMutex
+	sockets     map[string]*Socket
+	middlewares []Middleware
+	onConn      []func(*Socket)
+	serverSide  map[string][]*handler
+}
+
+var _ adapter.Namespace = (*Namespace)(nil)
+
+func newNamespace(srv *Server, name string, parent *ParentNamespace) *Namespace {
+	n := &Namespace{
+		srv:        srv,
+		name:       name,
+		parent:     parent,
+		sockets:    make(map[string]*Socket),
+		serverSide: make(map[string][]*handler),
+	}
+	n.adapter = srv.opts.Adapter(n)
+	if err := n.adapter.Init(context.Background()); err != nil {
+		srv.opts.Logger.Error("socketio: adapter init failed", "nsp", name, "err", err)
+	}
+	return n
+}
+
+// Name returns the namespace's name, such as "/" or "/admin".
+func (n *Namespace) Name() string { return n.name }
+
+// Adapter returns the namespace's adapter.
+func (n *Namespace) Adapter() adapter.Adapter { return n.adapter }
+
+// Server returns the server the namespace belongs to.
+func (n *Namespace) Server() *Server { return n.srv }
+
+// Use adds a connection middleware.
+func (n *Namespace) Use(mw Middleware) {
+	n.mu.Lock()
+	n.middlewares = append(n.middlewares, mw)
+	n.mu.Unlock()
+}
+
+// OnConnection adds a handler called with each socket that connected,
+// after the client got its CONNECT reply. Register the socket's event
+// handlers there.
+func (n *Namespace) OnConnection(fn func(*Socket)) {
+	n.mu.Lock()
+	n.onConn = append(n.onConn, fn)
+	n.mu.Unlock()
+}
+
+// OnServerSideEmit registers a handler for events other servers of the
+// cluster send with ServerSideEmit. The handler is called as a socket
+// event handler is (see Socket.On); a final Ack parameter answers a
+// ServerSideEmitWithAck.
+func (n *Namespace) OnServerSideEmit(event string, fn any) {
+	h := newHandler(fn)
+	n.mu.Lock()
+	n.serverSide[event] = append(n.serverSide[event], h)
+	n.mu.Unlock()
+}
+
+// HandleServerSideEmit implements adapter.Namespace.
+func (n *Namespace) HandleServerSideEmit(event string, args []parser.Value, ack func(arg any)) {
+	n.mu.RLock()
+	hs := n.serverSide[event]
+	n.mu.RUnlock()
+	var a Ack = func(...any) error { return ErrNoAck }
+	if ack != nil {
+		var sent atomic.Bool
+		a = func(vals ...any) error {
+			if sent.Swap(true) {
+				return ErrAckAlreadySent
+			}
+			var first any
+			if len(vals) > 0 {
+				first = vals[0]
+			}
+			ack(first)
+			return nil
+		}
+	}
+	for _, h := range hs {
+		if err := h.call(Args(args), a); err != nil {
+			n.srv.opts.Logger.Debug("socketio: server-side event handler", "nsp", n.name, "event", event, "err", err)
+		}
+	}
+}
+
+// Socket returns the connected socket with the given id, or nil. It also
+// implements adapter.Namespace.
+func (n *Namespace) Socket(id string) adapter.Socket {
+	if s := n.LocalSocket(id); s != nil {
+		return s
+	}
+	return nil
+}
+
+// LocalSocket returns the socket of this server with the given id, or nil.
+func (n *Namespace) LocalSocket(id string) *Socket {
+	n.mu.RLock()
+	s := n.sockets[id]
+	n.mu.RUnlock()
+	return s
+}
+
+// SocketCount returns the number of sockets connected on this server.
+func (n *Namespace) SocketCount() int {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	return len(n.sockets)
+}
+
+// LocalSockets returns the sockets connected on this server.
+func (n *Namespace) LocalSockets() []*Socket {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	out := make([]*Socket, 0, len(n.sockets))
+	for _, s := range n.sockets {
+		out = append(out, s)
+	}
+	return out
+}
+
+// handlers returns the middlewares and connection handlers to run.
+func (n *Namespace) handlers() ([]Middleware, []func(*Socket)) {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	return n.middlewares, n.onConn
+}
+
+// add registers a socket that passed the middlewares.
+func (n *Namespace) add(s *Socket) {
+	n.mu.Lock()
+	n.sockets[s.id] = s
+	n.mu.Unlock()
+}
+
+// remove forgets a disconnected socket.
+func (n *Namespace) remove(s *Socket) {
+	n.mu.Lock()
+	if n.sockets[s.id] == s {
+		delete(n.sockets, s.id)
+	}
+	empty := len(n.sockets) == 0
+	n.mu.Unlock()
+	if empty && n.parent != nil && n.srv.opts.CleanupEmptyChildNamespaces {
+		n.parent.removeChild(n)
+	}
+}
+
+func (n *Namespace) operator() BroadcastOperator { return BroadcastOperator{nsp: n} }
+
+// To selects the sockets in rooms for a broadcast.
+func (n *Namespace) To(rooms ...string) BroadcastOperator { return n.operator().To(rooms...) }
+
+// In is the same as To.
+func (n *Namespace) In(rooms ...string) BroadcastOperator { return n.operator().To(rooms...) }
+
+// Except excludes the sockets in rooms from a broadcast.
+func (n *Namespace) Except(rooms ...string) BroadcastOperator { return n.operator().Except(rooms...) }
+
+// Local restricts a broadcast to this server.
+func (n *Namespace) Local() BroadcastOperator { return n.operator().Local() }
+
+// Volatile marks a broadcast as volatile: clients that cannot take it
+// right away miss it.
+func (n *Namespace) Volatile() BroadcastOperator { return n.operator().Volatile() }
+
+// Compress sets the compress flag of a broadcast.
+func (n *Namespace) Compress(compress bool) BroadcastOperator {
+	return n.operator().Compress(compress)
+}
+
+// Emit emits an event to every socket of the namespace.
+func (n *Namespace) Emit(event string, args ...any) error { return n.operator().Emit(event, args...) }
+
+// A ParentNamespace creates child namespaces on demand for clients that
+// connect to names it matches (see Server.OfFunc). Middlewares and
+// connection handlers added to it are copied into each child when the
+// child is created.
+type ParentNamespace struct {
+	srv   *Server
+	match func(name string, auth json.RawMessage) bool
+
+	mu          sync.Mutex
+	children    map[string]*Namespace
+	middlewares []Middleware
+	onConn      []func(*Socket)
+}
+
+// Use adds a connection middleware for children created from now on.
+func (p *ParentNamespace) Use(mw Middleware) {
+	p.mu.Lock()
+	p.middlewares = append(p.middlewares, mw)
+	p.mu.Unlock()
+}
+
+// OnConnection adds a connection handler for children created from now on.
+func (p *ParentNamespace) OnConnection(fn func(*Socket)) {
+	p.mu.Lock()
+	p.onConn = append(p.onConn, fn)
+	p.mu.Unlock()
+}
+
+// Emit emits an event to every socket of every child namespace.
+func (p *ParentNamespace) Emit(event string, args ...any) error {
+	for _, c := range p.Children() {
+		if err := c.Emit(event, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Children returns the child namespaces created so far.
+func (p *ParentNamespace) Children() []*Namespace {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]*Namespace, 0, len(p.children))
+	for _, c := range p.children {
+		out = append(out, c)
+	}
+	return out
+}
+
+// child returns the child namespace called name, creating it.
+func (p *ParentNamespace) child(name string) *Namespace {
+	srv := p.srv
+	srv.mu.Lock()
+	if n := srv.nsps[name]; n != nil {
+		srv.mu.Unlock()
+		return n
+	}
+	n := newNamespace(srv, name, p)
+	p.mu.Lock()
+	n.middlewares = slices.Clone(p.middlewares)
+	n.onConn = slices.Clone(p.onConn)
+	p.children[name] = n
+	p.mu.Unlock()
+	srv.nsps[name] = n
+	srv.mu.Unlock()
+	return n
+}
+
+func (p *ParentNamespace) removeChild(n *Namespace) {
+	p.mu.Lock()
+	if p.children[n.name] == n {
+		delete(p.children, n.name)
+	}
+	p.mu.Unlock()
+	p.srv.removeNamespace(n)
+	_ = n.adapter.Close()
+}

@@ -1,0 +1,92 @@
+package socketio
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/gosio/gosio/adapter"
+	"github.com/gosio/gosio/engineio"
+)
+
+// Defaults of the reference server (socket.io 4.8).
+const (
+	DefaultPath           = "/socket.io/"
+	DefaultConnectTimeout = 45 * time.Second
+)
+
+// Options configures a Server. The zero value of every field selects the
+// reference server's default; NewServer never modifies the caller's Options.
+type Options struct {
+	// Engine configures the Engine.IO server underneath. Its Path defaults
+	// to "/socket.io/" here.
+	Engine engineio.Options
+
+	// ConnectTimeout closes a connection that has not joined a namespace
+	// within it. Default 45s.
+	ConnectTimeout time.Duration
+
+	// MaxAttachments bounds the binary attachments of one packet. Default 10.
+	MaxAttachments int
+
+	// Adapter creates each namespace's adapter. Nil means the in-memory
+	// adapter.
+	Adapter adapter.Factory
+
+	// CleanupEmptyChildNamespaces removes a namespace created from a
+	// dynamic parent (OfFunc, OfRegexp) once its last socket leaves.
+	CleanupEmptyChildNamespaces bool
+
+	// ConnectionStateRecovery, when not nil, lets a client that lost its
+	// connection get back its socket (id, rooms, data) and the packets it
+	// missed. It switches the default adapter to the session-aware
+	// in-memory adapter.
+	ConnectionStateRecovery *ConnectionStateRecovery
+
+	// Logger receives client protocol errors (debug) and handler panics
+	// (error). Nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// ConnectionStateRecovery configures connection state recovery.
+type ConnectionStateRecovery struct {
+	// MaxDisconnectionDuration is how long a disconnected session can be
+	// recovered. Zero means 2 minutes.
+	MaxDisconnectionDuration time.Duration
+	// RunMiddlewares runs the connection middlewares again when a session
+	// is recovered. The zero value skips them, as the reference's default
+	// skipMiddlewares: true does.
+	RunMiddlewares bool
+}
+
+func (o *Options) withDefaults() *Options {
+	var c Options
+	if o != nil {
+		c = *o
+	}
+	if c.Engine.Path == "" {
+		c.Engine.Path = DefaultPath
+	}
+	if c.ConnectTimeout <= 0 {
+		c.ConnectTimeout = DefaultConnectTimeout
+	}
+	if c.ConnectionStateRecovery != nil {
+		csr := *c.ConnectionStateRecovery
+		if csr.MaxDisconnectionDuration <= 0 {
+			csr.MaxDisconnectionDuration = adapter.DefaultMaxDisconnectionDuration
+		}
+		c.ConnectionStateRecovery = &csr
+		if c.Adapter == nil {
+			c.Adapter = adapter.NewSessionAwareMemory(&adapter.SessionOptions{MaxDisconnectionDuration: csr.MaxDisconnectionDuration})
+		}
+	}
+	if c.Adapter == nil {
+		c.Adapter = adapter.NewMemory
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Engine.Logger == nil {
+		c.Engine.Logger = c.Logger
+	}
+	return &c
+}

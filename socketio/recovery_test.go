@@ -1,0 +1,147 @@
+package socketio
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+func csrServer(t *testing.T, maxDuration time.Duration) (*Server, string, chan *Socket, chan int) {
+	srv, url := newTestServer(t, &Options{ConnectionStateRecovery: &ConnectionStateRecovery{MaxDisconnectionDuration: maxDuration}})
+	sockets := make(chan *Socket, 4)
+	mwRuns := make(chan int, 4)
+	runs := 0
+	srv.Use(func(s *Socket) error {
+		runs++
+		mwRuns <- runs
+		return nil
+	})
+	srv.OnConnection(func(s *Socket) {
+		if !s.Recovered() {
+			s.Join("r1")
+			s.SetData("kept")
+		}
+		sockets <- s
+	})
+	return srv, url, sockets, mwRuns
+}
+
+// lastArg returns the last JSON argument of an EVENT frame "42[...]".
+func lastArg(t *testing.T, frame string) string {
+	t.Helper()
+	var args []any
+	if err := json.Unmarshal([]byte(strings.TrimPrefix(frame, "42")), &args); err != nil || len(args) == 0 {
+		t.Fatalf("bad event %q", frame)
+	}
+	s, ok := args[len(args)-1].(string)
+	if !ok {
+		t.Fatalf("no offset in %q", frame)
+	}
+	return s
+}
+
+func TestConnectionStateRecoveryOffsets(t *testing.T) {
+	t.Parallel()
+	srv, url, sockets, _ := csrServer(t, time.Minute)
+	c := dialWS(t, url, "")
+	c.send("40")
+	reply := c.expectPrefix(`40{"sid":"`)
+	var ids struct{ SID, PID string }
+	if err := json.Unmarshal([]byte(reply[2:]), &ids); err != nil || len(ids.PID) != 20 {
+		t.Fatalf("reply %q: pid expected", reply)
+	}
+	s := <-sockets
+	_ = s.Emit("direct", "d1")
+	c.expectPrefix(`42["direct","d1","`)
+	go func() { _, _ = s.EmitWithAck(t.Context(), "withack", 1) }()
+	c.expect(`420["withack",1]`) // packets with an ack id get no offset
+	_ = srv.Emit("ev", "a")
+	a := lastArg(t, c.expectPrefix(`42["ev","a","`))
+	_ = srv.To("r1").Emit("ev", "b")
+	b := lastArg(t, c.expectPrefix(`42["ev","b","`))
+	if a == b {
+		t.Fatalf("offsets must differ: %q %q", a, b)
+	}
+}
+
+func TestConnectionStateRecoveryRestores(t *testing.T) {
+	t.Parallel()
+	srv, url, sockets, mwRuns := csrServer(t, time.Minute)
+
+	c := dialWS(t, url, "")
+	c.send("40")
+	var ids struct{ SID, PID string }
+	_ = json.Unmarshal([]byte(c.expectPrefix(`40{"sid":"`)[2:]), &ids)
+	s := <-sockets
+	<-mwRuns
+	_ = srv.Emit("ev", "a")
+	offset := lastArg(t, c.expectPrefix(`42["ev","a","`))
+
+	_ = c.conn.CloseNow()
+	deadline := time.Now().Add(5 * time.Second)
+	for s.Connected() {
+		if time.Now().After(deadline) {
+			t.Fatal("socket still connected")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	_ = srv.Emit("ev", "missed-1")
+	_ = srv.To("r1").Emit("ev", "missed-2")
+	_ = srv.To("elsewhere").Emit("ev", "not-for-you")
+	_ = srv.Except("r1").Emit("ev", "not-for-you-either")
+	_ = srv.Volatile().Emit("ev", "volatile")
+
+	c2 := dialWS(t, url, "")
+	c2.send(fmt.Sprintf(`40{"pid":%q,"offset":%q}`, ids.PID, offset))
+	for _, want := range []string{`42["ev","missed-1","`, `42["ev","missed-2","`} {
+		c2.expectPrefix(want)
+	}
+	c2.expect(fmt.Sprintf(`40{"sid":%q,"pid":%q}`, ids.SID, ids.PID))
+	s2 := <-sockets
+	if !s2.Recovered() || s2.ID() != ids.SID || s2.Data() != "kept" || !contains(s2.Rooms(), "r1") {
+		t.Fatalf("recovered %v id %s data %v rooms %v", s2.Recovered(), s2.ID(), s2.Data(), s2.Rooms())
+	}
+	select {
+	case <-mwRuns:
+		t.Fatal("middlewares ran on recovery")
+	default:
+	}
+
+	// An unknown session gets a fresh one.
+	c3 := dialWS(t, url, "")
+	c3.send(`40{"pid":"foo","offset":"bar"}`)
+	var fresh struct{ SID, PID string }
+	_ = json.Unmarshal([]byte(c3.expectPrefix(`40{"sid":"`)[2:]), &fresh)
+	if fresh.SID == ids.SID || fresh.PID == "foo" || len(fresh.PID) != 20 {
+		t.Fatalf("fresh session %+v", fresh)
+	}
+	if s3 := <-sockets; s3.Recovered() {
+		t.Fatal("unknown session reported as recovered")
+	}
+}
+
+func TestConnectionStateRecoveryExpires(t *testing.T) {
+	t.Parallel()
+	srv, url, sockets, _ := csrServer(t, 100*time.Millisecond)
+	c := dialWS(t, url, "")
+	c.send("40")
+	var ids struct{ SID, PID string }
+	_ = json.Unmarshal([]byte(c.expectPrefix(`40{"sid":"`)[2:]), &ids)
+	<-sockets
+	_ = srv.Emit("ev", "a")
+	offset := lastArg(t, c.expectPrefix(`42["ev","a","`))
+	_ = c.conn.CloseNow()
+	time.Sleep(300 * time.Millisecond)
+	c2 := dialWS(t, url, "")
+	c2.send(fmt.Sprintf(`40{"pid":%q,"offset":%q}`, ids.PID, offset))
+	var again struct{ SID, PID string }
+	_ = json.Unmarshal([]byte(c2.expectPrefix(`40{"sid":"`)[2:]), &again)
+	if again.SID == ids.SID || again.PID == ids.PID {
+		t.Fatalf("expired session was restored: %+v", again)
+	}
+	if s := <-sockets; s.Recovered() {
+		t.Fatal("expired session reported as recovered")
+	}
+}

@@ -1,0 +1,557 @@
+package socketio
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gosio/gosio/adapter"
+	"github.com/gosio/gosio/engineio"
+	"github.com/gosio/gosio/parser"
+)
+
+// A Socket is one client's connection to one namespace.
+//
+// Register handlers with On and the other On* methods from the namespace's
+// connection handler. Handlers of one client run one at a time, in the
+// order its packets arrived, never under the server's locks. All methods
+// are safe for concurrent use.
+type Socket struct {
+	nsp       *Namespace
+	conn      *conn
+	id        string
+	pid       string // private session id, with connection state recovery
+	recovered bool
+	handshake *Handshake
+
+	mu              sync.Mutex
+	connected       bool
+	data            any
+	handlers        map[string][]*handler
+	anyIn           []*anyListener
+	anyOut          []*outListener
+	middlewares     []func(event string, args Args) error
+	onDisconnecting []func(reason string)
+	onDisconnect    []func(reason string)
+	onError         []func(err error)
+	acks            map[uint64]*pendingAck
+}
+
+type anyListener struct {
+	fn func(event string, args Args)
+}
+
+type outListener struct {
+	fn func(event string, args []any)
+}
+
+// pendingAck waits for a client's acknowledgement.
+type pendingAck struct {
+	fn    func(args Args, err error)
+	timer *time.Timer
+}
+
+var _ adapter.Socket = (*Socket)(nil)
+
+func newSocket(nsp *Namespace, c *conn, auth json.RawMessage, session *adapter.Session) *Socket {
+	s := &Socket{
+		nsp:       nsp,
+		conn:      c,
+		id:        engineio.NewID(),
+		handshake: newHandshake(c.eio.Request(), auth),
+		connected: true,
+		handlers:  make(map[string][]*handler),
+		acks:      make(map[uint64]*pendingAck),
+	}
+	switch {
+	case session != nil:
+		s.id, s.pid, s.data, s.recovered = session.SID, session.PID, session.Data, true
+	case nsp.srv.opts.ConnectionStateRecovery != nil:
+		s.pid = engineio.NewID()
+	}
+	return s
+}
+
+// Recovered reports whether the socket's session was restored by
+// connection state recovery: same id, rooms and data as before its client
+// lost its connection, and the missed packets delivered.
+func (s *Socket) Recovered() bool { return s.recovered }
+
+// ID returns the socket id: 20 characters, also the name of its own room.
+func (s *Socket) ID() string { return s.id }
+
+// Namespace returns the socket's namespace.
+func (s *Socket) Namespace() *Namespace { return s.nsp }
+
+// Handshake returns the socket's handshake details. The caller must not
+// modify them.
+func (s *Socket) Handshake() *Handshake { return s.handshake }
+
+// Conn returns the Engine.IO session the socket rides on.
+func (s *Socket) Conn() *engineio.Session { return s.conn.eio }
+
+// Connected reports whether the socket is connected.
+func (s *Socket) Connected() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.connected
+}
+
+// Data returns the value stored with SetData.
+func (s *Socket) Data() any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.data
+}
+
+// SetData stores an application value with the socket. It should encode
+// to JSON: FetchSockets and connection state recovery carry it that way.
+func (s *Socket) SetData(v any) {
+	s.mu.Lock()
+	s.data = v
+	s.mu.Unlock()
+}
+
+// On registers a handler for event. handler is a func whose parameters are
+// decoded from the event's arguments in order, with parser.Unmarshal
+// (binary arguments decode into []byte); missing arguments leave zero
+// values. It may end with a variadic parameter (...any, ...T) for the rest,
+// or with an Args parameter for the rest as received, and finally with an
+// Ack parameter to answer the client's acknowledgement request. It may
+// return an error, which goes to the OnError handlers, as does a failure
+// to decode an argument (then the handler is not called). func(Args) and
+// func(Args, Ack) are called without reflection.
+//
+// On panics when handler has another shape or event is reserved.
+func (s *Socket) On(event string, handler any) {
+	if parser.IsReserved(event) {
+		panic(fmt.Sprintf("socketio: %q is a reserved event name; use OnDisconnect, OnDisconnecting or OnError", event))
+	}
+	h := newHandler(handler)
+	s.mu.Lock()
+	s.handlers[event] = append(s.handlers[event], h)
+	s.mu.Unlock()
+}
+
+// Off removes every handler of event.
+func (s *Socket) Off(event string) {
+	s.mu.Lock()
+	delete(s.handlers, event)
+	s.mu.Unlock()
+}
+
+// OnAny adds a listener called with every incoming event, before the
+// event's handlers. It returns a function that removes the listener.
+func (s *Socket) OnAny(fn func(event string, args Args)) (remove func()) {
+	l := &anyListener{fn: fn}
+	s.mu.Lock()
+	s.anyIn = append(s.anyIn, l)
+	s.mu.Unlock()
+	return func() { s.removeAny(&s.anyIn, l) }
+}
+
+// PrependAny adds a listener like OnAny, called before the others.
+func (s *Socket) PrependAny(fn func(event string, args Args)) (remove func()) {
+	l := &anyListener{fn: fn}
+	s.mu.Lock()
+	s.anyIn = append([]*anyListener{l}, s.anyIn...)
+	s.mu.Unlock()
+	return func() { s.removeAny(&s.anyIn, l) }
+}
+
+// OffAny removes every listener added with OnAny or PrependAny.
+func (s *Socket) OffAny() {
+	s.mu.Lock()
+	s.anyIn = nil
+	s.mu.Unlock()
+}
+
+// OnAnyOutgoing adds a listener called with every event the socket emits
+// to its client (not broadcasts), before it is sent. It returns a function
+// that removes the listener.
+func (s *Socket) OnAnyOutgoing(fn func(event string, args []any)) (remove func()) {
+	l := &outListener{fn: fn}
+	s.mu.Lock()
+	s.anyOut = append(s.anyOut, l)
+	s.mu.Unlock()
+	return func() { removeListener(s, &s.anyOut, l) }
+}
+
+// OffAnyOutgoing removes every listener added with OnAnyOutgoing.
+func (s *Socket) OffAnyOutgoing() {
+	s.mu.Lock()
+	s.anyOut = nil
+	s.mu.Unlock()
+}
+
+func (s *Socket) removeAny(list *[]*anyListener, l *anyListener) { removeListener(s, list, l) }
+
+// removeListener removes l from *list under s.mu.
+func removeListener[T comparable](s *Socket, list *[]T, l T) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, x := range *list {
+		if x == l {
+			*list = append((*list)[:i:i], (*list)[i+1:]...)
+			return
+		}
+	}
+}
+
+// Use adds a packet middleware, called with each incoming event before
+// the OnAny listeners and handlers. A non-nil error drops the event and
+// goes to the OnError handlers.
+func (s *Socket) Use(mw func(event string, args Args) error) {
+	s.mu.Lock()
+	s.middlewares = append(s.middlewares, mw)
+	s.mu.Unlock()
+}
+
+// OnDisconnecting adds a handler called when the socket is disconnecting,
+// while Rooms still reports its rooms.
+func (s *Socket) OnDisconnecting(fn func(reason string)) {
+	s.mu.Lock()
+	s.onDisconnecting = append(s.onDisconnecting, fn)
+	s.mu.Unlock()
+}
+
+// OnDisconnect adds a handler called once the socket has disconnected,
+// with one of the Reason constants.
+func (s *Socket) OnDisconnect(fn func(reason string)) {
+	s.mu.Lock()
+	s.onDisconnect = append(s.onDisconnect, fn)
+	s.mu.Unlock()
+}
+
+// OnError adds a handler for errors of packet middlewares and handlers.
+func (s *Socket) OnError(fn func(err error)) {
+	s.mu.Lock()
+	s.onError = append(s.onError, fn)
+	s.mu.Unlock()
+}
+
+// Join adds the socket to rooms.
+func (s *Socket) Join(rooms ...string) { s.nsp.adapter.AddAll(s.id, rooms) }
+
+// Leave removes the socket from room.
+func (s *Socket) Leave(room string) { s.nsp.adapter.Del(s.id, room) }
+
+// Rooms returns the rooms the socket is in, its own id included.
+func (s *Socket) Rooms() []string { return s.nsp.adapter.SocketRooms(s.id) }
+
+// Emit sends an event to the client. Arguments are encoded as
+// parser.MarshalArgs does: []byte values travel as binary attachments.
+func (s *Socket) Emit(event string, args ...any) error {
+	return s.emit(event, args, false, false, 0)
+}
+
+// EmitVolatile sends an event the client misses if its connection cannot
+// take it right away.
+func (s *Socket) EmitVolatile(event string, args ...any) error {
+	return s.emit(event, args, true, false, 0)
+}
+
+// EmitWithAck sends an event and waits for the client's acknowledgement,
+// until ctx is done (then it returns ctx's error) or the socket
+// disconnects (a *DisconnectError).
+func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (Args, error) {
+	type result struct {
+		args Args
+		err  error
+	}
+	ch := make(chan result, 1)
+	id := s.nsp.ids.Add(1) - 1
+	if err := s.registerAck(id, 0, func(a Args, err error) { ch <- result{a, err} }); err != nil {
+		return nil, err
+	}
+	if err := s.emit(event, args, false, true, id); err != nil {
+		s.dropAck(id)
+		return nil, err
+	}
+	select {
+	case r := <-ch:
+		return r.args, r.err
+	case <-ctx.Done():
+		s.dropAck(id)
+		return nil, ctx.Err()
+	}
+}
+
+// emit encodes and sends one EVENT.
+func (s *Socket) emit(event string, args []any, volatile, withAck bool, id uint64) error {
+	if parser.IsReserved(event) {
+		return fmt.Errorf("%w: %q", ErrReservedEvent, event)
+	}
+	s.mu.Lock()
+	outL := s.anyOut
+	s.mu.Unlock()
+	for _, l := range outL {
+		l.fn(event, args)
+	}
+	p, err := eventPacket(s.nsp.name, event, args)
+	if err != nil {
+		return err
+	}
+	if withAck {
+		p.ID, p.HasID = id, true
+	}
+	if s.pid != "" {
+		// With recovery, the adapter gives the packet its offset and logs it.
+		return s.nsp.adapter.Broadcast(p, &adapter.BroadcastOptions{
+			Rooms: []string{s.id},
+			Flags: adapter.BroadcastFlags{Volatile: volatile},
+		})
+	}
+	return s.conn.sendPacket(p, volatile)
+}
+
+// eventPacket builds an EVENT packet.
+func eventPacket(nsp, event string, args []any) (*parser.Packet, error) {
+	all := make([]any, 0, 1+len(args))
+	all = append(all, event)
+	all = append(all, args...)
+	data, atts, err := parser.MarshalArgs(nil, all...)
+	if err != nil {
+		return nil, err
+	}
+	return &parser.Packet{Type: parser.Event, Namespace: nsp, Data: data, Attachments: atts}, nil
+}
+
+// To returns a broadcast operator for rooms that excludes this socket.
+func (s *Socket) To(rooms ...string) BroadcastOperator { return s.Broadcast().To(rooms...) }
+
+// In is the same as To.
+func (s *Socket) In(rooms ...string) BroadcastOperator { return s.To(rooms...) }
+
+// Except returns a broadcast operator excluding rooms and this socket.
+func (s *Socket) Except(rooms ...string) BroadcastOperator { return s.Broadcast().Except(rooms...) }
+
+// Broadcast returns a broadcast operator for every socket of the namespace
+// but this one.
+func (s *Socket) Broadcast() BroadcastOperator {
+	return BroadcastOperator{nsp: s.nsp, except: []string{s.id}}
+}
+
+// Disconnect disconnects the socket from its namespace with
+// ReasonServerNamespaceDisconnect, telling the client. With close, it
+// disconnects every socket of the client and closes the connection.
+func (s *Socket) Disconnect(close bool) {
+	if close {
+		s.conn.mu.Lock()
+		socks := make([]*Socket, 0, len(s.conn.sockets))
+		for _, x := range s.conn.sockets {
+			socks = append(socks, x)
+		}
+		s.conn.mu.Unlock()
+		for _, x := range socks {
+			x.Disconnect(false)
+		}
+		s.conn.eio.Close()
+		return
+	}
+	if !s.Connected() {
+		return
+	}
+	_ = s.conn.sendPacket(&parser.Packet{Type: parser.Disconnect, Namespace: s.nsp.name}, false)
+	s.onClose(ReasonServerNamespaceDisconnect, false)
+}
+
+// Deliver implements adapter.Socket.
+func (s *Socket) Deliver(frames []*engineio.Message, volatile bool) {
+	_ = s.conn.send(frames, volatile)
+}
+
+// ExpectAck implements adapter.Socket.
+func (s *Socket) ExpectAck(id uint64, timeout time.Duration, fn func(args []parser.Value, err error)) {
+	err := s.registerAck(id, timeout, func(a Args, err error) { fn(a, err) })
+	if err != nil {
+		fn(nil, err)
+	}
+}
+
+// Info implements adapter.Socket.
+func (s *Socket) Info() adapter.SocketInfo {
+	hs, _ := json.Marshal(s.handshake)
+	data, err := json.Marshal(s.Data())
+	if err != nil {
+		data = []byte("null")
+	}
+	return adapter.SocketInfo{ID: s.id, Handshake: hs, Rooms: s.Rooms(), Data: data}
+}
+
+// registerAck records a pending acknowledgement.
+func (s *Socket) registerAck(id uint64, timeout time.Duration, fn func(Args, error)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.connected {
+		return &DisconnectError{Reason: ReasonServerNamespaceDisconnect}
+	}
+	pa := &pendingAck{fn: fn}
+	if timeout > 0 {
+		pa.timer = time.AfterFunc(timeout, func() {
+			if s.takeAck(id) != nil {
+				fn(nil, ErrAckTimeout)
+			}
+		})
+	}
+	s.acks[id] = pa
+	return nil
+}
+
+func (s *Socket) takeAck(id uint64) *pendingAck {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pa := s.acks[id]
+	delete(s.acks, id)
+	return pa
+}
+
+func (s *Socket) dropAck(id uint64) {
+	if pa := s.takeAck(id); pa != nil && pa.timer != nil {
+		pa.timer.Stop()
+	}
+}
+
+// onAck resolves an acknowledgement from the client; unknown ids are ignored.
+func (s *Socket) onAck(p *parser.Packet) {
+	if !p.HasID {
+		return
+	}
+	pa := s.takeAck(p.ID)
+	if pa == nil {
+		return
+	}
+	if pa.timer != nil && !pa.timer.Stop() {
+		return // the timeout fired first
+	}
+	args, _, err := newArgs(p, 0)
+	pa.fn(args, err)
+}
+
+// onEvent queues an incoming event for its handlers.
+func (s *Socket) onEvent(p *parser.Packet) {
+	args, name, err := newArgs(p, 1)
+	if err != nil || name == nil {
+		return
+	}
+	event := eventName(name)
+	var ack Ack = func(...any) error { return ErrNoAck }
+	if p.HasID {
+		ack = s.ackFunc(p.ID)
+	}
+	s.conn.dispatch(func() { s.handleEvent(event, args, ack) })
+}
+
+// ackFunc returns the Ack answering the client's packet id.
+func (s *Socket) ackFunc(id uint64) Ack {
+	var sent atomic.Bool
+	return func(args ...any) error {
+		if sent.Swap(true) {
+			return ErrAckAlreadySent
+		}
+		if !s.Connected() {
+			return &DisconnectError{Reason: ReasonTransportClose}
+		}
+		data, atts, err := parser.MarshalArgs(nil, args...)
+		if err != nil {
+			return err
+		}
+		return s.conn.sendPacket(&parser.Packet{Type: parser.Ack, Namespace: s.nsp.name, ID: id, HasID: true, Data: data, Attachments: atts}, false)
+	}
+}
+
+// handleEvent runs middlewares, OnAny listeners and handlers for an event.
+func (s *Socket) handleEvent(event string, args Args, ack Ack) {
+	s.mu.Lock()
+	if !s.connected {
+		s.mu.Unlock()
+		return
+	}
+	mws, anyIn, hs := s.middlewares, s.anyIn, s.handlers[event]
+	s.mu.Unlock()
+	for _, mw := range mws {
+		if err := mw(event, args); err != nil {
+			s.reportError(err)
+			return
+		}
+	}
+	for _, l := range anyIn {
+		l.fn(event, args)
+	}
+	for _, h := range hs {
+		if err := h.call(args, ack); err != nil {
+			s.reportError(err)
+		}
+	}
+}
+
+func (s *Socket) reportError(err error) {
+	s.mu.Lock()
+	fns := s.onError
+	s.mu.Unlock()
+	if len(fns) == 0 {
+		s.nsp.srv.opts.Logger.Debug("socketio: event error", "socket", s.id, "err", err)
+	}
+	for _, fn := range fns {
+		fn(err)
+	}
+}
+
+// onClose disconnects the socket: pending acknowledgements fail, the
+// socket leaves its namespace, and the disconnect handlers run in the
+// conn's task queue (rooms are left between disconnecting and disconnect).
+func (s *Socket) onClose(reason string, _ bool) {
+	s.mu.Lock()
+	if !s.connected {
+		s.mu.Unlock()
+		return
+	}
+	s.connected = false
+	acks := s.acks
+	s.acks = nil
+	s.mu.Unlock()
+
+	derr := &DisconnectError{Reason: reason}
+	for _, pa := range acks {
+		if pa.timer != nil && !pa.timer.Stop() {
+			continue
+		}
+		pa.fn(nil, derr)
+	}
+	if s.pid != "" && recoverable(reason) {
+		s.nsp.adapter.PersistSession(&adapter.Session{
+			SID:   s.id,
+			PID:   s.pid,
+			Rooms: s.Rooms(),
+			Data:  s.Data(),
+		})
+	}
+	s.nsp.remove(s)
+	s.conn.removeSocket(s)
+	s.conn.dispatch(func() {
+		s.mu.Lock()
+		before, after := s.onDisconnecting, s.onDisconnect
+		s.mu.Unlock()
+		for _, fn := range before {
+			fn(reason)
+		}
+		s.nsp.adapter.DelAll(s.id)
+		for _, fn := range after {
+			fn(reason)
+		}
+	})
+}
+
+// recoverable reports whether a socket disconnected for reason keeps its
+// session for connection state recovery.
+func recoverable(reason string) bool {
+	switch reason {
+	case ReasonTransportError, ReasonTransportClose, ReasonForcedClose, ReasonPingTimeout,
+		ReasonServerShuttingDown, ReasonForcedServerClose:
+		return true
+	}
+	return false
+}
