@@ -128,8 +128,7 @@ func (c *conn) onMessage(data []byte, binary bool) {
 func (c *conn) onPacket(p *parser.Packet) {
 	c.mu.Lock()
 	s := c.sockets[p.Namespace]
-	busy := c.connecting[p.Namespace]
-	if p.Type == parser.Connect && s == nil && !busy && !c.closed {
+	if p.Type == parser.Connect && s == nil && !c.connecting[p.Namespace] && !c.closed {
 		c.connecting[p.Namespace] = true
 		c.mu.Unlock()
 		c.dispatch(func() { c.connect(p.Namespace, p.Data) })
@@ -137,11 +136,9 @@ func (c *conn) onPacket(p *parser.Packet) {
 	}
 	c.mu.Unlock()
 	if s == nil || p.Type == parser.Connect || p.Type == parser.ConnectError {
-		// The reference closes the connection on a packet for a namespace
-		// the client did not join, a second CONNECT, or a CONNECT_ERROR.
-		if busy && p.Type != parser.Connect && p.Type != parser.ConnectError {
-			return // sent before the CONNECT reply: dropped, as the reference does
-		}
+		// As the reference does, close the connection on a packet for a
+		// namespace the client has not joined (yet), a second CONNECT, or
+		// a CONNECT_ERROR.
 		c.srv.opts.Logger.Debug("socketio: packet in invalid state", "sid", c.eio.ID(), "type", p.Type.String(), "nsp", p.Namespace)
 		c.close(ReasonForcedServerClose)
 		return
