@@ -329,23 +329,6 @@ func (s *Session) expiredLocked(now time.Time) bool {
 	return !now.Before(s.nextPing.Add(s.srv.opts.PingTimeout))
 }
 
-// checkExpired closes the session if its heartbeat deadline has passed, so
-// that a request arriving just after the deadline sees the session closed
-// even when the timer runs late. It reports whether the session is closed.
-func (s *Session) checkExpired() bool {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return true
-	}
-	if s.expiredLocked(time.Now()) {
-		s.closeLocked(ReasonPingTimeout, nil, closeByError)
-		return true
-	}
-	s.mu.Unlock()
-	return false
-}
-
 // onPong records a pong and schedules the next ping.
 func (s *Session) onPong() {
 	s.mu.Lock()

@@ -127,7 +127,7 @@ type phFrame struct {
 // text order. Like the reference implementation it does not look inside a
 // placeholder. ok is false when d turns out to be malformed.
 func findPlaceholders(d []byte, out []placeholder) (_ []placeholder, ok bool) {
-	if bytes.Index(d, []byte("placeholder")) < 0 && bytes.IndexByte(d, '\\') < 0 {
+	if !bytes.Contains(d, []byte("placeholder")) && bytes.IndexByte(d, '\\') < 0 {
 		return out, true // fast path: no key can spell "_placeholder"
 	}
 	var stackBuf [16]phFrame
