@@ -169,14 +169,14 @@ func (s *Session) handlePost(w http.ResponseWriter, r *http.Request) {
 	}
 	limit := s.srv.opts.MaxHTTPBufferSize
 	if r.ContentLength > limit {
-		w.WriteHeader(http.StatusRequestEntityTooLarge)
+		tooLarge(w, r)
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			w.WriteHeader(http.StatusRequestEntityTooLarge)
+			tooLarge(w, r)
 			return
 		}
 		s.closeWith(ReasonTransportError, err, closeByError)
@@ -198,6 +198,20 @@ func (s *Session) handlePost(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Length", "2")
 	h.Set("Cache-Control", "no-store")
 	_, _ = io.WriteString(w, "ok")
+}
+
+// maxDiscard bounds how much of an oversized POST body is read and
+// dropped so that the client sees the 413 rather than a reset connection.
+const maxDiscard = 8 << 20
+
+// tooLarge answers 413 to a POST over MaxHTTPBufferSize, without closing
+// the session. As the reference server does, it reads the body first (up
+// to maxDiscard): answering with much of it unread makes net/http reset
+// the connection, and clients then report the reset instead of the 413.
+func tooLarge(w http.ResponseWriter, r *http.Request) {
+	_, _ = io.CopyN(io.Discard, r.Body, maxDiscard)
+	w.Header().Set("Connection", "close")
+	w.WriteHeader(http.StatusRequestEntityTooLarge)
 }
 
 // writePayload answers a GET with msgs and final joined by 0x1e,

@@ -83,11 +83,9 @@ func (s *Session) flushWS() {
 		if len(s.queue) == 0 {
 			if s.closed {
 				s.mu.Unlock()
-				code := websocket.StatusNormalClosure
-				if s.reason == ReasonForcedClose {
-					code = websocket.StatusGoingAway
-				}
-				_ = conn.Close(code, "")
+				// An empty close frame (1005 at the client), as the
+				// reference server sends.
+				_ = conn.Close(websocket.StatusNoStatusRcvd, "")
 				return
 			}
 			s.flushing = false
