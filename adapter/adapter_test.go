@@ -1,0 +1,199 @@
+package adapter
+
+import (
+	"errors"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gosio/gosio/engineio"
+	"github.com/gosio/gosio/internal/testutil"
+	"github.com/gosio/gosio/parser"
+)
+
+func TestMain(m *testing.M) { testutil.RunWithLeakCheck(m) }
+
+// fakeNamespace and fakeSocket record deliveries.
+type fakeNamespace struct {
+	mu      sync.Mutex
+	sockets map[string]*fakeSocket
+}
+
+func (n *fakeNamespace) Name() string { return "/" }
+func (n *fakeNamespace) Socket(id string) Socket {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if s, ok := n.sockets[id]; ok {
+		return s
+	}
+	return nil
+}
+func (n *fakeNamespace) HandleServerSideEmit(string, []parser.Value, func(any)) {}
+
+type fakeSocket struct {
+	id  string
+	mu  sync.Mutex
+	got []string
+}
+
+func (s *fakeSocket) ID() string { return s.id }
+func (s *fakeSocket) Deliver(frames []*engineio.Message, volatile bool) {
+	s.mu.Lock()
+	s.got = append(s.got, string(frames[0].Data()))
+	s.mu.Unlock()
+}
+func (s *fakeSocket) ExpectAck(uint64, time.Duration, func([]parser.Value, error)) {}
+func (s *fakeSocket) Info() SocketInfo                                             { return SocketInfo{ID: s.id} }
+func (s *fakeSocket) Disconnect(bool)                                              {}
+
+func newFake(ids ...string) *fakeNamespace {
+	n := &fakeNamespace{sockets: map[string]*fakeSocket{}}
+	for _, id := range ids {
+		n.sockets[id] = &fakeSocket{id: id}
+	}
+	return n
+}
+
+func event(t *testing.T, args ...any) *parser.Packet {
+	t.Helper()
+	data, atts, err := parser.MarshalArgs(nil, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &parser.Packet{Type: parser.Event, Namespace: "/", Data: data, Attachments: atts}
+}
+
+func sorted(s []string) []string {
+	s = slices.Clone(s)
+	sort.Strings(s)
+	return s
+}
+
+func TestMemoryRoomsAndTargets(t *testing.T) {
+	t.Parallel()
+	ns := newFake("a", "b", "c")
+	m := newMemory(ns)
+	for id := range ns.sockets {
+		m.AddAll(id, []string{id})
+	}
+	m.AddAll("a", []string{"r1", "r2"})
+	m.AddAll("b", []string{"r1"})
+	m.AddAll("c", []string{"r3"})
+
+	cases := []struct {
+		name string
+		opts BroadcastOptions
+		want []string
+	}{
+		{"all", BroadcastOptions{}, []string{"a", "b", "c"}},
+		{"one room", BroadcastOptions{Rooms: []string{"r1"}}, []string{"a", "b"}},
+		{"union once", BroadcastOptions{Rooms: []string{"r1", "r2"}}, []string{"a", "b"}},
+		{"except", BroadcastOptions{Rooms: []string{"r1"}, Except: []string{"r2"}}, []string{"b"}},
+		{"all except", BroadcastOptions{Except: []string{"r1"}}, []string{"c"}},
+		{"unknown room", BroadcastOptions{Rooms: []string{"nope"}}, []string{}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			testutil.Equal(t, sorted(m.match(&tc.opts)), sorted(tc.want))
+		})
+	}
+
+	m.Del("a", "r1")
+	testutil.Equal(t, sorted(m.SocketRooms("a")), []string{"a", "r2"})
+	m.DelAll("a")
+	if m.SocketRooms("a") != nil {
+		t.Fatal("rooms of a removed socket")
+	}
+	testutil.Equal(t, sorted(m.Rooms()), []string{"b", "c", "r1", "r3"})
+
+	if err := m.Broadcast(event(t, "ev", 1), &BroadcastOptions{Rooms: []string{"r1", "r3"}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"b", "c"} {
+		testutil.Equal(t, ns.sockets[id].got, []string{`2["ev",1]`})
+	}
+	if len(ns.sockets["a"].got) != 0 {
+		t.Fatal("a got a packet after leaving")
+	}
+	m.AddSockets(&BroadcastOptions{Rooms: []string{"r3"}}, []string{"x"})
+	testutil.Equal(t, m.Sockets([]string{"x"}), []string{"c"})
+	m.DelSockets(&BroadcastOptions{}, []string{"x"})
+	testutil.Equal(t, len(m.Sockets([]string{"x"})), 0)
+}
+
+func TestSessionAwareOffsetsAndRestore(t *testing.T) {
+	t.Parallel()
+	ns := newFake("s1", "s2")
+	a := NewSessionAwareMemory(&SessionOptions{MaxLoggedPackets: 3})(ns).(*SessionAwareMemory)
+	defer a.Close()
+	a.AddAll("s1", []string{"s1", "r"})
+	a.AddAll("s2", []string{"s2"})
+
+	_ = a.Broadcast(event(t, "ev", "first"), &BroadcastOptions{})
+	first := ns.sockets["s1"].got[0]
+	if !strings.HasPrefix(first, `2["ev","first","`) {
+		t.Fatalf("no offset: %s", first)
+	}
+	offset := strings.TrimSuffix(strings.TrimPrefix(first, `2["ev","first","`), `"]`)
+
+	a.PersistSession(&Session{SID: "s1", PID: "p1", Rooms: []string{"s1", "r"}, Data: 42})
+	_ = a.Broadcast(event(t, "ev", "to-r"), &BroadcastOptions{Rooms: []string{"r"}})
+	_ = a.Broadcast(event(t, "ev", "not-r"), &BroadcastOptions{Rooms: []string{"s2"}})
+	_ = a.Broadcast(event(t, "ev", "volatile"), &BroadcastOptions{Flags: BroadcastFlags{Volatile: true}})
+	withAck := event(t, "ev", "ack")
+	withAck.ID, withAck.HasID = 1, true
+	_ = a.Broadcast(withAck, &BroadcastOptions{})
+
+	s, err := a.RestoreSession("p1", offset)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.SID != "s1" || s.Data != 42 || len(s.MissedPackets) != 1 || !strings.HasPrefix(string(s.MissedPackets[0].Data), `["ev","to-r","`) {
+		t.Fatalf("restored %+v", s)
+	}
+	if _, err := a.RestoreSession("p1", offset); !errors.Is(err, ErrSessionNotFound) {
+		t.Fatal("a session can be restored once")
+	}
+
+	// The log keeps 3 packets: the first offset falls out.
+	a.PersistSession(&Session{SID: "s1", PID: "p2", Rooms: []string{"s1"}})
+	for range 3 {
+		_ = a.Broadcast(event(t, "ev", "more"), &BroadcastOptions{})
+	}
+	if _, err := a.RestoreSession("p2", offset); !errors.Is(err, ErrSessionNotFound) {
+		t.Fatalf("restored from a dropped offset: %v", err)
+	}
+}
+
+func TestSessionAwareExpiry(t *testing.T) {
+	t.Parallel()
+	ns := newFake("s1")
+	a := NewSessionAwareMemory(&SessionOptions{MaxDisconnectionDuration: 20 * time.Millisecond})(ns).(*SessionAwareMemory)
+	defer a.Close()
+	a.AddAll("s1", []string{"s1"})
+	_ = a.Broadcast(event(t, "ev"), &BroadcastOptions{})
+	offset := strings.TrimSuffix(strings.TrimPrefix(ns.sockets["s1"].got[0], `2["ev","`), `"]`)
+	a.PersistSession(&Session{SID: "s1", PID: "p"})
+	time.Sleep(40 * time.Millisecond)
+	if _, err := a.RestoreSession("p", offset); !errors.Is(err, ErrSessionNotFound) {
+		t.Fatal("expired session restored")
+	}
+	a.PersistSession(&Session{SID: "s1", PID: "q"})
+	a.smu.Lock()
+	a.expireLocked(time.Now().Add(time.Minute))
+	n, logged := len(a.sessions), len(a.log)
+	a.smu.Unlock()
+	if n != 0 || logged != 0 {
+		t.Fatalf("sweep left %d sessions, %d packets", n, logged)
+	}
+}
+
+func TestWithOffset(t *testing.T) {
+	t.Parallel()
+	p := &parser.Packet{Type: parser.Event, Data: []byte(`["ev",{"a":[1]}]`)}
+	testutil.Equal(t, string(WithOffset(p, "X.1").Data), `["ev",{"a":[1]},"X.1"]`)
+	testutil.Equal(t, string(p.Data), `["ev",{"a":[1]}]`)
+}
