@@ -98,8 +98,8 @@ type BroadcastOptions struct {
 
 // Session is what connection state recovery keeps of a disconnected socket.
 type Session struct {
-	SID   string          // socket id, restored on recovery
-	PID   string          // private session id sent to the client
+	SID   string   // socket id, restored on recovery
+	PID   string   // private session id sent to the client
 	Rooms []string // rooms, its own id included
 	// Data is the socket's Data: the value itself in memory, its decoded
 	// JSON or msgpack form after a trip through Redis.
@@ -126,7 +126,9 @@ type TimeoutError struct {
 }
 
 // Error implements error.
-func (e *TimeoutError) Error() string { return "adapter: timeout reached while waiting for " + e.Op + " responses" }
+func (e *TimeoutError) Error() string {
+	return "adapter: timeout reached while waiting for " + e.Op + " responses"
+}
 
 // An Adapter keeps a namespace's rooms and carries its broadcasts. Methods
 // are safe for concurrent use.
