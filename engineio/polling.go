@@ -52,20 +52,24 @@ func (s *Session) handleGet(w http.ResponseWriter, r *http.Request) {
 	if s.closed {
 		owed := s.owed
 		var msgs []*Message
-		if owed != nil {
+		switch {
+		case owed == closeMessage && len(s.queue) > 0:
+			// Packets queued before a server close go first; the close
+			// packet waits for the next poll.
+			msgs, owed = s.takeQueueLocked(), nil
+		case owed == closeMessage:
+			msgs = []*Message{noopMessage}
+			fallthrough
+		case owed != nil:
 			s.owed = nil
-			msgs = s.takeQueueLocked()
-			if len(msgs) == 0 && owed == closeMessage {
-				msgs = []*Message{noopMessage}
-			}
 			s.timer.Stop()
 			s.srv.remove(s)
-		}
-		s.mu.Unlock()
-		if owed == nil {
+		default:
+			s.mu.Unlock()
 			writeError(w, codeUnknownSID, "")
 			return
 		}
+		s.mu.Unlock()
 		s.srv.writePayload(w, r, msgs, owed)
 		return
 	}

@@ -200,9 +200,13 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, q map[strin
 		MaxPayload   int64    `json:"maxPayload"`
 	}{s.id, upgrades, srv.opts.PingInterval.Milliseconds(), srv.opts.PingTimeout.Milliseconds(), srv.opts.MaxHTTPBufferSize})
 
+	// s.mu is held from before the session is registered until it is set
+	// up (its timer armed): Shutdown may close it as soon as it sees it.
+	s.mu.Lock()
 	srv.mu.Lock()
 	if srv.closing {
 		srv.mu.Unlock()
+		s.mu.Unlock()
 		if conn != nil {
 			_ = conn.Close(websocket.StatusGoingAway, "")
 		} else {
@@ -214,7 +218,6 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, q map[strin
 	srv.open.Add(1)
 	srv.mu.Unlock()
 
-	s.mu.Lock()
 	s.enqueueLocked(controlMessage(typeOpen, open))
 	if srv.opts.InitialPacket != nil {
 		s.enqueueLocked(NewTextMessage(srv.opts.InitialPacket))

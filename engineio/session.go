@@ -239,6 +239,15 @@ func (s *Session) closeLocked(reason string, err error, kind closeKind) {
 			final = noopMessage
 		}
 		switch {
+		case kind == closeByServer && len(s.queue) > 0 && !s.srv.shuttingDown():
+			// As the reference does, deliver what is queued first and
+			// the close packet in a later poll, so that the client reads
+			// the packets before it learns of the close.
+			if s.poll != nil {
+				s.releasePollLocked(nil)
+			}
+			s.owed = final
+			linger = true
 		case s.poll != nil:
 			if final == nil {
 				final = closeMessage
