@@ -514,16 +514,6 @@ func TestSIOClientReconnect(t *testing.T) {
 				for _, l := range res.all("disconnect") {
 					clientReasons = append(clientReasons, l.str("reason"))
 				}
-				if mode == "polling" && tc.action == "disconnect-close" && slices.Equal(clientReasons, []string{"transport close", "io server disconnect"}) {
-					// Known server deviation (see TestSIOPollingCloseAfterQueuedPackets):
-					// the DISCONNECT packet and the Engine.IO close packet came in one
-					// poll response; socket.io-client handles the close at once and
-					// the DISCONNECT on the next tick. Node's server sends the close
-					// packet in a later response, so its clients only see "io server
-					// disconnect".
-					t.Logf("KNOWN SERVER DEVIATION: client disconnect reasons %v; Node's clients get only \"io server disconnect\"", clientReasons)
-					clientReasons = clientReasons[1:]
-				}
 				if len(clientReasons) == 0 || !slices.Contains(tc.clientWhy, clientReasons[0]) {
 					t.Fatalf("client disconnect reasons %v, want first reason in %v\n%s", clientReasons, tc.clientWhy, res.report())
 				}
