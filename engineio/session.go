@@ -68,6 +68,8 @@ type Session struct {
 
 	onMessage atomic.Pointer[func(data []byte, binary bool)]
 	onClose   atomic.Pointer[func(reason string, err error)]
+	notified  atomic.Bool // the OnClose function was called
+	closeErr  error       // set with reason, under mu
 	done      chan struct{}
 
 	mu        sync.Mutex
@@ -119,7 +121,26 @@ func (s *Session) OnMessage(fn func(data []byte, binary bool)) { s.onMessage.Sto
 // OnClose sets the function called once when the session closes, with one
 // of the Reason constants and, where there is one, the error behind it.
 // Set it from the connection callback.
-func (s *Session) OnClose(fn func(reason string, err error)) { s.onClose.Store(&fn) }
+//
+// If the session closed before fn was set (a client gone during the
+// connection callback), fn is called at once.
+func (s *Session) OnClose(fn func(reason string, err error)) {
+	s.onClose.Store(&fn)
+	s.mu.Lock()
+	closed, reason, err := s.closed, s.reason, s.closeErr
+	s.mu.Unlock()
+	if closed {
+		s.notifyClose(reason, err)
+	}
+}
+
+// notifyClose calls the OnClose function once, if it is set.
+func (s *Session) notifyClose(reason string, err error) {
+	fn := s.onClose.Load()
+	if fn != nil && !s.notified.Swap(true) {
+		(*fn)(reason, err)
+	}
+}
 
 // Done returns a channel closed when the session has closed.
 func (s *Session) Done() <-chan struct{} { return s.done }
@@ -218,7 +239,7 @@ func (s *Session) closeLocked(reason string, err error, kind closeKind) {
 		return
 	}
 	s.closed = true
-	s.reason = reason
+	s.reason, s.closeErr = reason, err
 	s.srv.open.Add(-1)
 	close(s.done)
 	if s.upgradeTimer != nil {
@@ -237,6 +258,8 @@ func (s *Session) closeLocked(reason string, err error, kind closeKind) {
 			final = closeMessage
 		case closeByClient:
 			final = noopMessage
+			// The client is gone: what is queued for it is dropped.
+			s.queue, s.queued = nil, 0
 		}
 		switch {
 		case kind == closeByServer && len(s.queue) > 0 && !s.srv.shuttingDown():
@@ -275,9 +298,7 @@ func (s *Session) closeLocked(reason string, err error, kind closeKind) {
 		s.srv.remove(s)
 	}
 	s.mu.Unlock()
-	if fn := s.onClose.Load(); fn != nil {
-		(*fn)(reason, err)
-	}
+	s.notifyClose(reason, err)
 }
 
 // closeWith closes the session; see closeLocked.
