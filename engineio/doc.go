@@ -30,6 +30,12 @@
 // between requests. Each session has one timer for its heartbeat. What the
 // session keeps of its opening request is copied into a RequestInfo.
 //
+// # Client
+//
+// Dial opens a client session (polling with an upgrade to WebSocket, or
+// either transport alone) and returns a ClientConn; it answers the server's
+// pings and batches polling writes as the reference client does.
+//
 // # Broadcasting
 //
 // A Message is encoded once and may be queued on many sessions: the same

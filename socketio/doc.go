@@ -32,7 +32,10 @@
 // disconnect handlers of one client run one at a time, in the order its
 // packets arrived, on a goroutine that exists only while there is work, and
 // never under the server's locks. Acknowledgements are read independently,
-// so a handler may wait in Socket.EmitWithAck.
+// so a handler may wait in Socket.EmitWithAck for the client's answer. While
+// it waits, that client's other events wait too (they are handled in
+// order): when the answer depends on the server handling another event of
+// the same client, wait on a goroutine of your own instead.
 //
 // # Broadcasting
 //
@@ -47,4 +50,12 @@
 //
 // Args keeps arguments as the client sent them, so that re-emitting them
 // sends byte-identical JSON and the same binary attachments.
+//
+// # Client
+//
+// The package also holds a client that behaves like socket.io-client 4.x:
+// Connect (or NewClient, to register handlers before connecting) returns a
+// ClientSocket for one namespace; a Manager multiplexes several namespaces
+// over one Engine.IO connection (engineio.Dial) and reconnects with the
+// reference's backoff. See docs/client.md.
 package socketio
