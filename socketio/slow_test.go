@@ -1,0 +1,64 @@
+package socketio
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gosio/gosio/engineio"
+)
+
+// TestSlowClientDoesNotBlockBroadcast broadcasts more than a client that
+// never reads can buffer: the broadcast never blocks, the healthy client
+// gets everything, and the slow one is disconnected with "transport error".
+func TestSlowClientDoesNotBlockBroadcast(t *testing.T) {
+	t.Parallel()
+	srv, url := newTestServer(t, &Options{Engine: engineio.Options{SendQueueLimit: 256 << 10}})
+	reasons := make(chan string, 2)
+	sockets := make(chan *Socket, 2)
+	srv.OnConnection(func(s *Socket) {
+		s.OnDisconnect(func(reason string) { reasons <- reason })
+		sockets <- s
+	})
+	healthy := dialWS(t, url, "")
+	healthy.conn.SetReadLimit(-1)
+	healthy.connect("/", "")
+	<-sockets
+	slow := dialWS(t, url, "")
+	slow.connect("/", "")
+	slowSocket := <-sockets
+
+	// 400 × 32 KiB = 12.8 MiB: far past what the kernel's socket buffers
+	// and the 256 KiB queue cap hold for a client that never reads. The
+	// broadcaster is paced so that a reading client keeps up.
+	const n = 400
+	payload := strings.Repeat("x", 32<<10)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < n; i++ {
+			_ = srv.Emit("big", payload)
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	for i := 0; i < n; i++ {
+		f := healthy.read()
+		if f.err != nil || !strings.HasPrefix(f.text, `42["big","`) {
+			t.Fatalf("healthy client, packet %d: %q %v", i, f.text[:min(len(f.text), 20)], f.err)
+		}
+	}
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("broadcast blocked")
+	}
+	select {
+	case r := <-reasons:
+		if r != ReasonTransportError || slowSocket.Connected() {
+			t.Fatalf("slow client: reason %q, connected %v", r, slowSocket.Connected())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("slow client was not disconnected")
+	}
+	_ = slow
+}
