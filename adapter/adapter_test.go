@@ -197,3 +197,19 @@ func TestWithOffset(t *testing.T) {
 	testutil.Equal(t, string(WithOffset(p, "X.1").Data), `["ev",{"a":[1]},"X.1"]`)
 	testutil.Equal(t, string(p.Data), `["ev",{"a":[1]}]`)
 }
+
+func TestMemoryOwnRooms(t *testing.T) {
+	t.Parallel()
+	m := newMemory(newFake("a", "b"))
+	m.AddAll("a", []string{"a"})
+	m.AddAll("b", []string{"b"})
+	m.AddAll("a", []string{"b"}) // a joins the room named like b's id
+	testutil.Equal(t, sorted(m.match(&BroadcastOptions{Rooms: []string{"b"}})), []string{"a", "b"})
+	testutil.Equal(t, sorted(m.match(&BroadcastOptions{Except: []string{"a"}})), []string{"b"})
+	testutil.Equal(t, sorted(m.match(&BroadcastOptions{Rooms: []string{"a", "b"}, Except: []string{"b"}})), []string(nil))
+	testutil.Equal(t, sorted(m.Rooms()), []string{"a", "b"})
+	m.Del("b", "b")
+	testutil.Equal(t, sorted(m.match(&BroadcastOptions{Rooms: []string{"b"}})), []string{"a"})
+	m.DelAll("a")
+	testutil.Equal(t, sorted(m.Rooms()), []string{})
+}

@@ -2,6 +2,7 @@ package adapter
 
 import (
 	"context"
+	"slices"
 	"sync"
 
 	"github.com/gosio/gosio/parser"
@@ -13,8 +14,12 @@ type Memory struct {
 	nsp Namespace
 
 	mu    sync.RWMutex
-	rooms map[string]map[string]struct{} // room -> socket ids
-	sids  map[string]map[string]struct{} // socket id -> rooms
+	// rooms maps a room to its members, except for a socket's own room
+	// (named by its id), which is only recorded in sids: every socket has
+	// one, and a one-member map per socket would cost more than the rest
+	// of its room index.
+	rooms map[string]map[string]struct{}
+	sids  map[string][]string // socket id -> rooms (few per socket: a slice is smaller than a map)
 }
 
 var _ Adapter = (*Memory)(nil)
@@ -26,7 +31,7 @@ func newMemory(nsp Namespace) *Memory {
 	return &Memory{
 		nsp:   nsp,
 		rooms: make(map[string]map[string]struct{}),
-		sids:  make(map[string]map[string]struct{}),
+		sids:  make(map[string][]string),
 	}
 }
 
@@ -40,13 +45,15 @@ func (m *Memory) Close() error { return nil }
 func (m *Memory) AddAll(id string, rooms []string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	mine := m.sids[id]
-	if mine == nil {
-		mine = make(map[string]struct{}, len(rooms))
-		m.sids[id] = mine
-	}
+	mine, known := m.sids[id]
 	for _, r := range rooms {
-		mine[r] = struct{}{}
+		if slices.Contains(mine, r) {
+			continue
+		}
+		mine = append(mine, r)
+		if r == id {
+			continue
+		}
 		members := m.rooms[r]
 		if members == nil {
 			members = make(map[string]struct{}, 1)
@@ -54,14 +61,19 @@ func (m *Memory) AddAll(id string, rooms []string) {
 		}
 		members[id] = struct{}{}
 	}
+	if len(mine) > 0 || !known {
+		m.sids[id] = mine
+	}
 }
 
 // Del implements Adapter.
 func (m *Memory) Del(id, room string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if mine := m.sids[id]; mine != nil {
-		delete(mine, room)
+	if mine, ok := m.sids[id]; ok {
+		if i := slices.Index(mine, room); i >= 0 {
+			m.sids[id] = slices.Delete(mine, i, i+1)
+		}
 	}
 	m.delMemberLocked(room, id)
 }
@@ -79,7 +91,7 @@ func (m *Memory) delMemberLocked(room, id string) {
 func (m *Memory) DelAll(id string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for r := range m.sids[id] {
+	for _, r := range m.sids[id] {
 		m.delMemberLocked(r, id)
 	}
 	delete(m.sids, id)
@@ -93,11 +105,7 @@ func (m *Memory) SocketRooms(id string) []string {
 	if !ok {
 		return nil
 	}
-	out := make([]string, 0, len(mine))
-	for r := range mine {
-		out = append(out, r)
-	}
-	return out
+	return append(make([]string, 0, len(mine)), mine...)
 }
 
 // Sockets implements Adapter.
@@ -109,11 +117,34 @@ func (m *Memory) Sockets(rooms []string) []string {
 func (m *Memory) Rooms() []string {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	out := make([]string, 0, len(m.rooms))
+	out := make([]string, 0, len(m.rooms)+len(m.sids))
 	for r := range m.rooms {
 		out = append(out, r)
 	}
+	for id, mine := range m.sids {
+		if _, dup := m.rooms[id]; !dup && slices.Contains(mine, id) {
+			out = append(out, id)
+		}
+	}
 	return out
+}
+
+// inRoomLocked reports whether socket id is in room r.
+func (m *Memory) inRoomLocked(r, id string) bool {
+	if _, in := m.rooms[r][id]; in {
+		return true
+	}
+	return r == id && slices.Contains(m.sids[id], id)
+}
+
+// eachMemberLocked calls fn with every member of room r.
+func (m *Memory) eachMemberLocked(r string, fn func(id string)) {
+	for id := range m.rooms[r] {
+		fn(id)
+	}
+	if _, in := m.rooms[r][r]; !in && slices.Contains(m.sids[r], r) {
+		fn(r)
+	}
 }
 
 // match returns the local socket ids selected by opts, each once.
@@ -122,7 +153,7 @@ func (m *Memory) match(opts *BroadcastOptions) []string {
 	defer m.mu.RUnlock()
 	excluded := func(id string) bool {
 		for _, r := range opts.Except {
-			if _, in := m.rooms[r][id]; in {
+			if m.inRoomLocked(r, id) {
 				return true
 			}
 		}
@@ -138,25 +169,24 @@ func (m *Memory) match(opts *BroadcastOptions) []string {
 		return out
 	}
 	if len(opts.Rooms) == 1 {
-		members := m.rooms[opts.Rooms[0]]
-		out := make([]string, 0, len(members))
-		for id := range members {
+		out := make([]string, 0, len(m.rooms[opts.Rooms[0]])+1)
+		m.eachMemberLocked(opts.Rooms[0], func(id string) {
 			if !excluded(id) {
 				out = append(out, id)
 			}
-		}
+		})
 		return out
 	}
 	seen := make(map[string]struct{})
 	var out []string
 	for _, r := range opts.Rooms {
-		for id := range m.rooms[r] {
+		m.eachMemberLocked(r, func(id string) {
 			if _, dup := seen[id]; dup || excluded(id) {
-				continue
+				return
 			}
 			seen[id] = struct{}{}
 			out = append(out, id)
-		}
+		})
 	}
 	return out
 }

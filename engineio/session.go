@@ -13,7 +13,7 @@ import (
 // RequestInfo is what a session keeps of the HTTP request that opened it,
 // as plain values: the request itself is not retained.
 type RequestInfo struct {
-	Header     http.Header // request headers (a copy)
+	Header     http.Header // request headers; shared with the request, do not modify
 	Query      url.Values  // URL query parameters
 	URL        string      // request URI, path and query
 	Host       string      // Host header
@@ -24,7 +24,7 @@ type RequestInfo struct {
 
 func newRequestInfo(r *http.Request, q url.Values, now time.Time) RequestInfo {
 	return RequestInfo{
-		Header:     r.Header.Clone(),
+		Header:     r.Header, // not cloned: nothing writes to it after the request is read
 		Query:      q,
 		URL:        r.URL.RequestURI(),
 		Host:       r.Host,

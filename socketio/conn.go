@@ -40,8 +40,7 @@ func newConn(srv *Server, s *engineio.Session) *conn {
 		srv:        srv,
 		eio:        s,
 		dec:        parser.NewDecoder(srv.opts.MaxAttachments),
-		sockets:    make(map[string]*Socket),
-		connecting: make(map[string]bool),
+		sockets:    make(map[string]*Socket, 1),
 	}
 }
 
@@ -129,6 +128,9 @@ func (c *conn) onPacket(p *parser.Packet) {
 	c.mu.Lock()
 	s := c.sockets[p.Namespace]
 	if p.Type == parser.Connect && s == nil && !c.connecting[p.Namespace] && !c.closed {
+		if c.connecting == nil {
+			c.connecting = make(map[string]bool, 1)
+		}
 		c.connecting[p.Namespace] = true
 		c.mu.Unlock()
 		c.dispatch(func() { c.connect(p.Namespace, p.Data) })
@@ -195,6 +197,7 @@ func (c *conn) connect(name string, auth json.RawMessage) {
 	c.sockets[name] = s
 	if c.connectTimer != nil {
 		c.connectTimer.Stop()
+		c.connectTimer = nil
 	}
 	c.mu.Unlock()
 

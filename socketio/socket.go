@@ -63,8 +63,6 @@ func newSocket(nsp *Namespace, c *conn, auth json.RawMessage, session *adapter.S
 		id:        engineio.NewID(),
 		handshake: newHandshake(c.eio.Request(), auth),
 		connected: true,
-		handlers:  make(map[string][]*handler),
-		acks:      make(map[uint64]*pendingAck),
 	}
 	switch {
 	case session != nil:
@@ -115,7 +113,7 @@ func (s *Socket) SetData(v any) {
 	s.mu.Unlock()
 }
 
-// On registers a handler for event. handler is a func whose parameters are
+// On registers a handler for event. fn is a func whose parameters are
 // decoded from the event's arguments in order, with parser.Unmarshal
 // (binary arguments decode into []byte); missing arguments leave zero
 // values. It may end with a variadic parameter (...any, ...T) for the rest,
@@ -125,13 +123,16 @@ func (s *Socket) SetData(v any) {
 // to decode an argument (then the handler is not called). func(Args) and
 // func(Args, Ack) are called without reflection.
 //
-// On panics when handler has another shape or event is reserved.
-func (s *Socket) On(event string, handler any) {
+// On panics when fn has another shape or event is reserved.
+func (s *Socket) On(event string, fn any) {
 	if parser.IsReserved(event) {
 		panic(fmt.Sprintf("socketio: %q is a reserved event name; use OnDisconnect, OnDisconnecting or OnError", event))
 	}
-	h := newHandler(handler)
+	h := newHandler(fn)
 	s.mu.Lock()
+	if s.handlers == nil {
+		s.handlers = make(map[string][]*handler, 1)
+	}
 	s.handlers[event] = append(s.handlers[event], h)
 	s.mu.Unlock()
 }
@@ -390,6 +391,9 @@ func (s *Socket) registerAck(id uint64, timeout time.Duration, fn func(Args, err
 		return &DisconnectError{Reason: ReasonServerNamespaceDisconnect}
 	}
 	pa := &pendingAck{fn: fn}
+	if s.acks == nil {
+		s.acks = make(map[uint64]*pendingAck, 1)
+	}
 	if timeout > 0 {
 		pa.timer = time.AfterFunc(timeout, func() {
 			if s.takeAck(id) != nil {
