@@ -13,7 +13,7 @@ import (
 type Memory struct {
 	nsp Namespace
 
-	mu    sync.RWMutex
+	mu sync.RWMutex
 	// rooms maps a room to its members, except for a socket's own room
 	// (named by its id), which is only recorded in sids: every socket has
 	// one, and a one-member map per socket would cost more than the rest

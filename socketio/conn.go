@@ -37,10 +37,10 @@ type conn struct {
 
 func newConn(srv *Server, s *engineio.Session) *conn {
 	return &conn{
-		srv:        srv,
-		eio:        s,
-		dec:        parser.NewDecoder(srv.opts.MaxAttachments),
-		sockets:    make(map[string]*Socket, 1),
+		srv:     srv,
+		eio:     s,
+		dec:     parser.NewDecoder(srv.opts.MaxAttachments),
+		sockets: make(map[string]*Socket, 1),
 	}
 }
 
