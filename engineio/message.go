@@ -17,6 +17,9 @@ type Message struct {
 
 	b64Once sync.Once
 	b64     []byte // "b"+base64 form of a binary message, made on first use
+
+	wsOnce sync.Once
+	ws     []byte // the whole WebSocket frame (server frames are not masked), made on first use
 }
 
 // NewTextMessage returns a text message carrying a copy of data.
@@ -65,6 +68,40 @@ func (m *Message) base64Frame() []byte {
 		m.b64 = appendPollingPacket(make([]byte, 0, 1+base64.StdEncoding.EncodedLen(len(m.frame))), 0, m.frame, true)
 	})
 	return m.b64
+}
+
+// wsFrame returns m as a complete WebSocket frame: header and payload. A
+// server's frames are not masked, so the same bytes serve every session.
+func (m *Message) wsFrame() []byte {
+	m.wsOnce.Do(func() {
+		opcode := byte(0x1) // text
+		if m.binary {
+			opcode = 0x2
+		}
+		n := len(m.frame)
+		var hdr [10]byte
+		hdr[0] = 0x80 | opcode // FIN
+		h := 2
+		switch {
+		case n < 126:
+			hdr[1] = byte(n)
+		case n <= 0xFFFF:
+			hdr[1] = 126
+			hdr[2], hdr[3] = byte(n>>8), byte(n)
+			h = 4
+		default:
+			hdr[1] = 127
+			for i := range 8 {
+				hdr[2+i] = byte(uint64(n) >> (56 - 8*i))
+			}
+			h = 10
+		}
+		ws := make([]byte, h+n)
+		copy(ws, hdr[:h])
+		copy(ws[h:], m.frame)
+		m.ws = ws
+	})
+	return m.ws
 }
 
 // pollingFrame returns m as one record of a polling payload.

@@ -183,12 +183,12 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, q map[strin
 	upgrades := []string{}
 	var conn *websocket.Conn
 	if transport == TransportWebSocket {
-		c, err := srv.acceptWebSocket(w, r)
+		c, raw, err := srv.acceptWebSocket(w, r)
 		if err != nil {
 			return
 		}
 		conn = c
-		s.transport, s.ws = webSocket, conn
+		s.transport, s.ws, s.raw = webSocket, conn, raw
 	} else if !srv.opts.DisableUpgrades && srv.opts.transportEnabled(TransportWebSocket) {
 		upgrades = append(upgrades, TransportWebSocket)
 	}

@@ -1,6 +1,7 @@
 package engineio
 
 import (
+	"net"
 	"net/http"
 	"net/url"
 	"sync"
@@ -85,10 +86,12 @@ type Session struct {
 	posting bool
 
 	ws       *websocket.Conn
-	flushing bool // a flusher goroutine owns the WebSocket writes
+	raw      net.Conn // the WebSocket's network connection, for pre-built frames; nil with compression
+	flushing bool     // a flusher goroutine owns the WebSocket writes
 
 	probe        *websocket.Conn // WebSocket upgrading this polling session
-	probed       bool            // the probe answered 2probe
+	probeRaw     net.Conn
+	probed       bool // the probe answered 2probe
 	upgradeTimer *time.Timer
 
 	timer        *time.Timer // heartbeat, then lingering after a polling close

@@ -1,6 +1,7 @@
 package engineio
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"io"
@@ -12,8 +13,11 @@ import (
 	"github.com/coder/websocket"
 )
 
-// acceptWebSocket completes a WebSocket handshake.
-func (srv *Server) acceptWebSocket(w http.ResponseWriter, r *http.Request) (*websocket.Conn, error) {
+// acceptWebSocket completes a WebSocket handshake. Unless messages are
+// compressed, it also returns the hijacked network connection, on which
+// the flusher writes pre-built frames itself (see flushWS); raw is nil
+// otherwise.
+func (srv *Server) acceptWebSocket(w http.ResponseWriter, r *http.Request) (conn *websocket.Conn, raw net.Conn, err error) {
 	opts := &websocket.AcceptOptions{
 		// Engine.IO does not check origins; AllowRequest is the hook.
 		InsecureSkipVerify: true,
@@ -24,13 +28,33 @@ func (srv *Server) acceptWebSocket(w http.ResponseWriter, r *http.Request) (*web
 	} else {
 		opts.CompressionMode = websocket.CompressionDisabled
 	}
-	conn, err := websocket.Accept(w, r, opts)
+	hc := &hijackCapture{ResponseWriter: w}
+	conn, err = websocket.Accept(hc, r, opts)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	conn.SetReadLimit(srv.opts.MaxHTTPBufferSize)
-	return conn, nil
+	if !srv.opts.PerMessageDeflate {
+		raw = hc.conn
+	}
+	return conn, raw, nil
 }
+
+// hijackCapture keeps the connection that websocket.Accept hijacks.
+type hijackCapture struct {
+	http.ResponseWriter
+	conn net.Conn
+}
+
+// Hijack implements http.Hijacker.
+func (h *hijackCapture) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, brw, err := http.NewResponseController(h.ResponseWriter).Hijack()
+	h.conn = c
+	return c, brw, err
+}
+
+// Unwrap lets http.ResponseController reach the wrapped writer.
+func (h *hijackCapture) Unwrap() http.ResponseWriter { return h.ResponseWriter }
 
 // readLoop reads packets from the session's WebSocket until it fails or
 // the session closes. It runs on the goroutine of the HTTP request that
@@ -97,6 +121,19 @@ func (s *Session) flushWS() {
 
 		size := 0
 		var err error
+		if raw := s.raw; raw != nil && !s.b64 {
+			// Write the batch's pre-built frames in one writev. A control
+			// frame that the WebSocket library writes meanwhile (a pong, a
+			// close) goes out in a single Write of its own, and concurrent
+			// Writes on a net.Conn do not interleave, so frames stay whole.
+			bufs := make(net.Buffers, 0, len(batch))
+			for _, m := range batch {
+				size += m.size()
+				bufs = append(bufs, m.wsFrame())
+			}
+			_, err = bufs.WriteTo(raw)
+			batch = batch[:0:len(batch)]
+		}
 		for _, m := range batch {
 			size += m.size()
 			switch {
@@ -130,7 +167,7 @@ func (s *Session) flushWS() {
 func (srv *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, s *Session) {
 	// As the reference server does, a WebSocket for a session that cannot
 	// upgrade (already upgraded or upgrading) is accepted and then closed.
-	conn, err := srv.acceptWebSocket(w, r)
+	conn, raw, err := srv.acceptWebSocket(w, r)
 	if err != nil {
 		return // Accept has answered the request
 	}
@@ -140,7 +177,7 @@ func (srv *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, s *Sessi
 		_ = conn.Close(websocket.StatusPolicyViolation, "")
 		return
 	}
-	s.probe = conn
+	s.probe, s.probeRaw = conn, raw
 	s.upgradeTimer = time.AfterFunc(srv.opts.UpgradeTimeout, func() { s.abortUpgrade(conn) })
 	s.mu.Unlock()
 
@@ -189,7 +226,7 @@ func (s *Session) completeUpgrade(conn *websocket.Conn) bool {
 	s.probe, s.probed = nil, false
 	s.upgradeTimer.Stop()
 	s.transport = webSocket
-	s.ws = conn
+	s.ws, s.raw = conn, s.probeRaw
 	if s.poll != nil {
 		s.poll.mismatch = s.poll.afterProbe
 		s.releasePollLocked(noopMessage, false)
@@ -204,7 +241,7 @@ func (s *Session) completeUpgrade(conn *websocket.Conn) bool {
 func (s *Session) abortUpgrade(conn *websocket.Conn) {
 	s.mu.Lock()
 	if s.probe == conn {
-		s.probe, s.probed = nil, false
+		s.probe, s.probeRaw, s.probed = nil, nil, false
 		s.upgradeTimer.Stop()
 	}
 	s.mu.Unlock()
