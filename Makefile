@@ -39,3 +39,16 @@ bench:
 
 clean:
 	rm -rf conformance/node_modules
+
+.PHONY: bench-compare bench-smoke
+
+## bench-compare: gosio against Node socket.io, zishang520 and the raw floor (~40 min); writes docs/benchmarks.md
+bench-compare:
+	@command -v npm >/dev/null || { echo "npm is required (Node.js 20+)"; exit 1; }
+	cd bench && $(GO) build -o bin/ ./cmd/... && npm ci --no-audit --no-fund
+	cd bench && ./bin/benchrun -profile compare -doc ../docs/benchmarks.md
+
+## bench-smoke: a 3-minute subset that prints gosio's ratios against the raw coder/websocket floor
+bench-smoke:
+	cd bench && $(GO) build -o bin/ ./cmd/...
+	cd bench && ./bin/benchrun -profile smoke -quick -reps 1 -servers gosio,raw -maxload 100

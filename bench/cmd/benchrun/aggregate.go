@@ -1,0 +1,139 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/gosio/gosio/bench/internal/result"
+)
+
+// stat is a metric over the repetitions: median, min and max.
+type stat struct {
+	med, min, max float64
+	n             int
+}
+
+func (s *stat) ok() bool { return s != nil && s.n > 0 && !math.IsNaN(s.med) }
+
+func newStat(v []float64) *stat {
+	v = slices.DeleteFunc(slices.Clone(v), math.IsNaN)
+	if len(v) == 0 {
+		return nil
+	}
+	slices.Sort(v)
+	med := v[len(v)/2]
+	if len(v)%2 == 0 {
+		med = (v[len(v)/2-1] + v[len(v)/2]) / 2
+	}
+	return &stat{med: med, min: v[0], max: v[len(v)-1], n: len(v)}
+}
+
+// agg holds every metric of every point of every scenario and server.
+type agg struct {
+	vals   map[string][]float64 // key(scenario, server, point, metric) -> one value per rep
+	passes map[string][2]int    // key(scenario, server, point) -> passed, measured
+	points map[string][]string  // scenario -> point names in order of first appearance
+	notes  map[string][]string  // key(scenario, server) -> distinct notes
+	errs   map[string][]string  // key(scenario, server) -> errors
+	reps   map[string]int       // key(scenario, server) -> runs
+}
+
+func key(parts ...string) string { return strings.Join(parts, "\x00") }
+
+func aggregate(runs []*result.Result) *agg {
+	a := &agg{vals: map[string][]float64{}, passes: map[string][2]int{}, points: map[string][]string{},
+		notes: map[string][]string{}, errs: map[string][]string{}, reps: map[string]int{}}
+	for _, r := range runs {
+		ks := key(r.Scenario, r.Server)
+		a.reps[ks]++
+		if r.Error != "" && !slices.Contains(a.errs[ks], r.Error) {
+			a.errs[ks] = append(a.errs[ks], r.Error)
+		}
+		for _, n := range r.Notes {
+			if !strings.HasPrefix(n, "load average") && !slices.Contains(a.notes[ks], n) {
+				a.notes[ks] = append(a.notes[ks], n)
+			}
+		}
+		for _, p := range r.Points {
+			if !slices.Contains(a.points[r.Scenario], p.Name) {
+				a.points[r.Scenario] = append(a.points[r.Scenario], p.Name)
+			}
+			for m, v := range p.M {
+				k := key(r.Scenario, r.Server, p.Name, m)
+				a.vals[k] = append(a.vals[k], v)
+			}
+			if p.Pass != nil {
+				k := key(r.Scenario, r.Server, p.Name)
+				pc := a.passes[k]
+				pc[1]++
+				if *p.Pass {
+					pc[0]++
+				}
+				a.passes[k] = pc
+			}
+			for _, n := range p.Notes {
+				note := p.Name + ": " + n
+				if !slices.Contains(a.notes[ks], note) {
+					a.notes[ks] = append(a.notes[ks], note)
+				}
+			}
+		}
+	}
+	return a
+}
+
+func (a *agg) get(scenario, server, point, metric string) *stat {
+	return newStat(a.vals[key(scenario, server, point, metric)])
+}
+
+// ratio is the median of the first server over the median of the second;
+// it reports whether the ratio of the ranges straddles 1 ("no difference").
+func ratio(x, y *stat) (r float64, overlap, ok bool) {
+	if !x.ok() || !y.ok() || y.med == 0 {
+		return 0, false, false
+	}
+	r = x.med / y.med
+	lo, hi := x.min/math.Max(y.max, 1e-12), x.max/math.Max(y.min, 1e-12)
+	return r, lo <= 1 && hi >= 1 && x.n > 1 && y.n > 1, true
+}
+
+func fmtNum(v float64) string {
+	switch a := math.Abs(v); {
+	case math.IsNaN(v):
+		return "—"
+	case a >= 1e6:
+		return fmt.Sprintf("%.2fM", v/1e6)
+	case a >= 1e4:
+		return fmt.Sprintf("%.1fk", v/1e3)
+	case a >= 100:
+		return fmt.Sprintf("%.0f", v)
+	case a >= 10:
+		return fmt.Sprintf("%.1f", v)
+	default:
+		return fmt.Sprintf("%.3g", v)
+	}
+}
+
+func fmtStat(s *stat) string {
+	if !s.ok() {
+		return "—"
+	}
+	if s.n == 1 || s.min == s.max {
+		return fmtNum(s.med)
+	}
+	return fmt.Sprintf("%s (%s–%s)", fmtNum(s.med), fmtNum(s.min), fmtNum(s.max))
+}
+
+func fmtRatio(x, y *stat) string {
+	r, overlap, ok := ratio(x, y)
+	if !ok {
+		return "—"
+	}
+	s := fmt.Sprintf("%.2f", r)
+	if overlap {
+		s += " ≈"
+	}
+	return s
+}

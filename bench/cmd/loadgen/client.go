@@ -1,0 +1,338 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// epoch is the load generator's clock origin. Every timestamp the suite
+// puts on the wire is microseconds since epoch, taken from the monotonic
+// clock in this one process, so send and receive stamps share a clock and
+// stay far below 2^53 (JavaScript servers re-serialise them as doubles).
+var epoch = time.Now()
+
+func now() int64 { return int64(time.Since(epoch) / time.Microsecond) }
+
+// sourceIPs spreads client sockets over several loopback source addresses
+// so that TIME_WAIT sockets of earlier runs never exhaust the ephemeral
+// ports of one address pair.
+var (
+	srcNext   atomic.Uint32
+	srcOffset = uint32(time.Now().UnixNano() % 200)
+)
+
+func dialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	n := srcNext.Add(1)
+	ip := net.IPv4(127, 0, byte(1+(srcOffset+n/4096)%200), byte(2+n%250))
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: ip}, Timeout: 30 * time.Second}
+	return d.DialContext(ctx, network, addr)
+}
+
+var httpClient = &http.Client{Transport: &http.Transport{
+	DialContext:         dialContext,
+	MaxIdleConns:        5000,
+	MaxIdleConnsPerHost: 5000,
+	IdleConnTimeout:     time.Minute,
+}}
+
+// smallBufClient dials sockets with a fixed 16 KiB receive buffer (set
+// before connect, so the advertised window stays small and the kernel does
+// not autotune it), as a constrained client has: a client that stops
+// reading then pushes back on the server within a second, not after the
+// tens of MiB a loopback socket can otherwise absorb.
+var smallBufClient = &http.Client{Transport: &http.Transport{
+	DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		n := srcNext.Add(1)
+		ip := net.IPv4(127, 0, byte(1+(srcOffset+n/4096)%200), byte(2+n%250))
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: ip}, Timeout: 30 * time.Second,
+			Control: func(_, _ string, rc syscall.RawConn) error {
+				var serr error
+				err := rc.Control(func(fd uintptr) {
+					serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 16<<10)
+				})
+				if err != nil {
+					return err
+				}
+				return serr
+			}}
+		return d.DialContext(ctx, network, addr)
+	},
+}}
+
+// handlers receive what a client's reader decodes. Each is optional. body
+// aliases the reader's buffer and is valid only during the call.
+type handlers struct {
+	event  func(c *client, body []byte)           // "42..." after the type
+	ack    func(c *client, body []byte)           // "43<id>..." after the id
+	binAck func(c *client, header, attach []byte) // "461-<id>..." and its attachment
+	closed func(c *client, err error)
+}
+
+// client is one Engine.IO 4 / Socket.IO 5 connection over WebSocket to the
+// main namespace.
+type client struct {
+	idx    int
+	ws     *websocket.Conn
+	h      *handlers
+	nextID atomic.Uint64
+	ackCh  chan struct{} // one signal per ack, for closed-loop workers
+
+	pauseMu sync.Mutex // held while the reader is paused (slow consumer)
+	paused  atomic.Bool
+	dead    atomic.Bool
+}
+
+// dialWS opens a WebSocket, reads the Engine.IO open packet, connects to
+// the main namespace and waits for its CONNECT reply; it returns the time
+// the whole handshake took.
+func dialWS(ctx context.Context, url string, idx int, h *handlers) (*client, time.Duration, error) {
+	return dialWSWith(ctx, httpClient, url, idx, h)
+}
+
+func dialWSWith(ctx context.Context, hc *http.Client, url string, idx int, h *handlers) (*client, time.Duration, error) {
+	start := time.Now()
+	ws, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{
+		HTTPClient:      hc,
+		CompressionMode: websocket.CompressionDisabled,
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	ws.SetReadLimit(16 << 20)
+	fail := func(err error) (*client, time.Duration, error) {
+		ws.CloseNow()
+		return nil, 0, err
+	}
+	_, open, err := ws.Read(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	if len(open) == 0 || open[0] != '0' {
+		return fail(fmt.Errorf("unexpected open packet %q", open))
+	}
+	if err := ws.Write(ctx, websocket.MessageText, []byte("40")); err != nil {
+		return fail(err)
+	}
+	for {
+		_, m, err := ws.Read(ctx)
+		if err != nil {
+			return fail(err)
+		}
+		if bytes.HasPrefix(m, []byte("40")) {
+			break
+		}
+		if bytes.HasPrefix(m, []byte("44")) {
+			return fail(fmt.Errorf("connect refused: %q", m))
+		}
+		if string(m) == "2" {
+			_ = ws.Write(ctx, websocket.MessageText, []byte("3"))
+		}
+	}
+	d := time.Since(start)
+	c := &client{idx: idx, ws: ws, h: h, ackCh: make(chan struct{}, 1)}
+	go c.read()
+	return c, d, nil
+}
+
+func (c *client) send(b []byte) error {
+	return c.ws.Write(context.Background(), websocket.MessageText, b)
+}
+
+func (c *client) sendBinary(b []byte) error {
+	return c.ws.Write(context.Background(), websocket.MessageBinary, b)
+}
+
+func (c *client) close() { c.ws.CloseNow() }
+
+// pause stops the reader before its next message, so the server's writes
+// back up into the TCP window (a slow consumer); resume undoes it.
+func (c *client) pause() {
+	if c.paused.CompareAndSwap(false, true) {
+		c.pauseMu.Lock()
+	}
+}
+
+func (c *client) resume() {
+	if c.paused.CompareAndSwap(true, false) {
+		c.pauseMu.Unlock()
+	}
+}
+
+// read is the connection's only reader. It answers pings and hands events,
+// acks and binary acks to the handlers, reusing one buffer.
+func (c *client) read() {
+	ctx := context.Background()
+	buf := make([]byte, 0, 512)
+	var header []byte // a binary ack waiting for its attachment
+	for {
+		if c.paused.Load() {
+			c.pauseMu.Lock()
+			c.pauseMu.Unlock() //nolint:staticcheck // a barrier
+		}
+		typ, r, err := c.ws.Reader(ctx)
+		if err == nil {
+			buf, err = readInto(r, buf[:0])
+		}
+		if err != nil {
+			c.dead.Store(true)
+			if c.h.closed != nil {
+				c.h.closed(c, err)
+			}
+			return
+		}
+		if typ == websocket.MessageBinary {
+			if header != nil && c.h.binAck != nil {
+				c.h.binAck(c, header, buf)
+			}
+			header = nil
+			c.signal()
+			continue
+		}
+		switch {
+		case len(buf) == 1 && buf[0] == '2':
+			_ = c.send([]byte("3"))
+		case bytes.HasPrefix(buf, []byte("42")):
+			if c.h.event != nil {
+				c.h.event(c, buf[2:])
+			}
+		case bytes.HasPrefix(buf, []byte("43")):
+			_, rest := splitID(buf[2:])
+			if c.h.ack != nil {
+				c.h.ack(c, rest)
+			}
+			c.signal()
+		case bytes.HasPrefix(buf, []byte("461-")):
+			header = append(header[:0], buf...)
+		}
+	}
+}
+
+func (c *client) signal() {
+	select {
+	case c.ackCh <- struct{}{}:
+	default:
+	}
+}
+
+// waitAck waits for the next ack signal.
+func (c *client) waitAck(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-c.ackCh:
+		return true
+	case <-t.C:
+		return false
+	}
+}
+
+// readInto appends everything r yields to buf.
+func readInto(r io.Reader, buf []byte) ([]byte, error) {
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return buf, nil
+			}
+			return buf, err
+		}
+	}
+}
+
+// splitID splits "123[...]" into 123 and "[...]".
+func splitID(b []byte) (uint64, []byte) {
+	i := 0
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		i++
+	}
+	id, _ := strconv.ParseUint(string(b[:i]), 10, 64)
+	return id, b[i:]
+}
+
+// field returns the integer after `"key":` in b (keys are "t" and "s").
+func field(b []byte, key string) (int64, bool) {
+	var pat [8]byte
+	p := append(append(append(pat[:0], '"'), key...), '"', ':')
+	i := bytes.Index(b, p)
+	if i < 0 {
+		return 0, false
+	}
+	i += len(p)
+	var v int64
+	j := i
+	for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+		v = v*10 + int64(b[j]-'0')
+		j++
+	}
+	return v, j > i
+}
+
+// payload builds {"t":T,"s":S,"p":"xxx..."} padded to about size bytes.
+func payload(dst []byte, t, s int64, size int) []byte {
+	dst = append(dst, `{"t":`...)
+	dst = strconv.AppendInt(dst, t, 10)
+	dst = append(dst, `,"s":`...)
+	dst = strconv.AppendInt(dst, s, 10)
+	dst = append(dst, `,"p":"`...)
+	for n := size - len(dst) - 2; n > 0; n-- {
+		dst = append(dst, 'x')
+	}
+	return append(dst, '"', '}')
+}
+
+// connectMany dials n clients with the given concurrency, calling done
+// with each handshake duration. Failed dials are counted, not retried.
+func connectMany(ctx context.Context, url string, first, n, conc int, h *handlers, done func(time.Duration)) ([]*client, int) {
+	out := make([]*client, n)
+	var next atomic.Int64
+	var fails atomic.Int64
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range min(conc, n) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				c, d, err := dialWS(ctx, url, first+i, h)
+				if err != nil {
+					if fails.Add(1) <= 3 {
+						logf("dial %d: %v", first+i, err)
+					}
+					continue
+				}
+				out[i] = c
+				if done != nil {
+					mu.Lock()
+					done(d)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	live := out[:0]
+	for _, c := range out {
+		if c != nil {
+			live = append(live, c)
+		}
+	}
+	return live, int(fails.Load())
+}
