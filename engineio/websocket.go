@@ -132,20 +132,20 @@ func (s *Session) flushWS() {
 				bufs = append(bufs, m.wsFrame())
 			}
 			_, err = bufs.WriteTo(raw)
-			batch = batch[:0:len(batch)]
-		}
-		for _, m := range batch {
-			size += m.size()
-			switch {
-			case !m.binary:
-				err = conn.Write(ctx, websocket.MessageText, m.frame)
-			case s.b64:
-				err = conn.Write(ctx, websocket.MessageText, m.base64Frame())
-			default:
-				err = conn.Write(ctx, websocket.MessageBinary, m.frame)
-			}
-			if err != nil {
-				break
+		} else {
+			for _, m := range batch {
+				size += m.size()
+				switch {
+				case !m.binary:
+					err = conn.Write(ctx, websocket.MessageText, m.frame)
+				case s.b64:
+					err = conn.Write(ctx, websocket.MessageText, m.base64Frame())
+				default:
+					err = conn.Write(ctx, websocket.MessageBinary, m.frame)
+				}
+				if err != nil {
+					break
+				}
 			}
 		}
 
