@@ -218,6 +218,10 @@ func (s *Session) kickLocked() {
 	}
 }
 
+// wsCloseGrace bounds how long a WebSocket closed by the server may take to
+// write its last queued messages.
+const wsCloseGrace = 5 * time.Second
+
 // takeQueueLocked removes and returns every queued message.
 func (s *Session) takeQueueLocked() []*Message {
 	q := s.queue
@@ -289,9 +293,21 @@ func (s *Session) closeLocked(reason string, err error, kind closeKind) {
 		if kind != closeByServer {
 			s.queue, s.queued = nil, 0
 		}
-		if !s.flushing {
+		switch {
+		case !s.flushing:
 			s.flushing = true
 			s.srv.goTracked(s.flushWS)
+		case kind != closeByServer:
+			// The flusher may be blocked writing to a client that does not
+			// read (a slow client, a dead peer): cut the connection so that
+			// its write fails and it ends.
+			ws := s.ws
+			s.srv.goTracked(func() { _ = ws.CloseNow() })
+		default:
+			// The flusher writes what is queued, then closes; a client that
+			// stops reading cannot hold it longer than wsCloseGrace.
+			ws := s.ws
+			time.AfterFunc(wsCloseGrace, func() { _ = ws.CloseNow() })
 		}
 	}
 	if linger {
