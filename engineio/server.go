@@ -229,7 +229,10 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, q map[strin
 		(*fn)(s)
 	}
 	if conn != nil {
-		s.readLoop(conn)
+		// Read on a fresh goroutine and let the HTTP handler return: the
+		// request, the response and the handler's grown stack are freed,
+		// and an idle session keeps one small goroutine.
+		srv.goTracked(func() { s.readLoop(conn) })
 		return
 	}
 	if ck := srv.opts.Cookie; ck != nil {

@@ -57,8 +57,9 @@ func (h *hijackCapture) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 func (h *hijackCapture) Unwrap() http.ResponseWriter { return h.ResponseWriter }
 
 // readLoop reads packets from the session's WebSocket until it fails or
-// the session closes. It runs on the goroutine of the HTTP request that
-// opened the WebSocket, which is the only goroutine of an idle session.
+// the session closes. It runs on its own goroutine, started when the HTTP
+// request that opened the WebSocket returns; it is the only goroutine of
+// an idle session.
 func (s *Session) readLoop(conn *websocket.Conn) {
 	ctx := context.Background() // reads are ended by closing conn
 	for {
@@ -205,7 +206,7 @@ func (srv *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, s *Sessi
 		}
 		if typ == websocket.MessageText && string(data) == "5" {
 			if s.completeUpgrade(conn) {
-				s.readLoop(conn)
+				srv.goTracked(func() { s.readLoop(conn) }) // see handshake
 			}
 			return
 		}

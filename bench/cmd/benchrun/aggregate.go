@@ -91,7 +91,7 @@ func (a *agg) get(scenario, server, point, metric string) *stat {
 // ratio is the median of the first server over the median of the second;
 // it reports whether the ratio of the ranges straddles 1 ("no difference").
 func ratio(x, y *stat) (r float64, overlap, ok bool) {
-	if !x.ok() || !y.ok() || y.med == 0 {
+	if !x.ok() || !y.ok() || y.med <= 0 || x.med < 0 {
 		return 0, false, false
 	}
 	r = x.med / y.med
