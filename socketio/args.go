@@ -87,6 +87,20 @@ func newArgs(p *parser.Packet, skip int) (Args, json.RawMessage, error) {
 	return args, first, nil
 }
 
+// incomingEvent splits an EVENT packet into its name and arguments and
+// the Ack that answers it (ackFor builds it when the packet has an id).
+func incomingEvent(p *parser.Packet, ackFor func(id uint64) Ack) (event string, args Args, ack Ack, ok bool) {
+	args, name, err := newArgs(p, 1)
+	if err != nil || name == nil {
+		return "", nil, nil, false
+	}
+	ack = func(...any) error { return ErrNoAck }
+	if p.HasID {
+		ack = ackFor(p.ID)
+	}
+	return eventName(name), args, ack, true
+}
+
 // eventName returns the event name of a JSON string or number.
 func eventName(raw json.RawMessage) string {
 	var s string

@@ -676,14 +676,9 @@ func (s *ClientSocket) buffered(op *outPacket) bool {
 
 // onEventLocked delivers or buffers an EVENT from the server.
 func (s *ClientSocket) onEventLocked(p *parser.Packet) {
-	args, name, err := newArgs(p, 1)
-	if err != nil || name == nil {
+	event, args, ack, ok := incomingEvent(p, s.ackFunc)
+	if !ok {
 		return
-	}
-	event := eventName(name)
-	var ack Ack = func(...any) error { return ErrNoAck }
-	if p.HasID {
-		ack = s.ackFunc(p.ID)
 	}
 	if !s.connected {
 		s.receiveBuffer = append(s.receiveBuffer, &inEvent{event, args, ack})

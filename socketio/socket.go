@@ -437,14 +437,9 @@ func (s *Socket) onAck(p *parser.Packet) {
 
 // onEvent queues an incoming event for its handlers.
 func (s *Socket) onEvent(p *parser.Packet) {
-	args, name, err := newArgs(p, 1)
-	if err != nil || name == nil {
+	event, args, ack, ok := incomingEvent(p, s.ackFunc)
+	if !ok {
 		return
-	}
-	event := eventName(name)
-	var ack Ack = func(...any) error { return ErrNoAck }
-	if p.HasID {
-		ack = s.ackFunc(p.ID)
 	}
 	s.conn.dispatch(func() { s.handleEvent(event, args, ack) })
 }
