@@ -13,7 +13,7 @@ import (
 // gets everything, and the slow one is disconnected with "transport error".
 func TestSlowClientDoesNotBlockBroadcast(t *testing.T) {
 	t.Parallel()
-	srv, url := newTestServer(t, &Options{Engine: engineio.Options{SendQueueLimit: 256 << 10}})
+	srv, url := newTestServer(t, &Options{Engine: engineio.Options{SendQueueLimit: 1 << 20}})
 	reasons := make(chan string, 2)
 	sockets := make(chan *Socket, 2)
 	srv.OnConnection(func(s *Socket) {
@@ -29,17 +29,25 @@ func TestSlowClientDoesNotBlockBroadcast(t *testing.T) {
 	slow.connect("/", "")
 	slowSocket := <-sockets
 
-	// 400 × 32 KiB = 12.8 MiB: far past what the kernel's socket buffers
-	// and the 256 KiB queue cap hold for a client that never reads. The
-	// broadcaster is paced so that a reading client keeps up.
-	const n = 400
+	// 600 × 32 KiB = 19.2 MiB: far past what the kernel's socket buffers
+	// and the 1 MiB queue cap hold for a client that never reads. The
+	// broadcaster waits for the healthy client to be at most 16 packets
+	// (512 KiB) behind, so a loaded machine cannot make it look slow.
+	const n, window = 600, 16
 	payload := strings.Repeat("x", 32<<10)
+	progress := make(chan struct{}, n)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		for i := 0; i < n; i++ {
+			if i >= window {
+				select {
+				case <-progress:
+				case <-time.After(10 * time.Second):
+					return // the reader failed; it reports why
+				}
+			}
 			_ = srv.Emit("big", payload)
-			time.Sleep(time.Millisecond)
 		}
 	}()
 	for i := 0; i < n; i++ {
@@ -47,6 +55,7 @@ func TestSlowClientDoesNotBlockBroadcast(t *testing.T) {
 		if f.err != nil || !strings.HasPrefix(f.text, `42["big","`) {
 			t.Fatalf("healthy client, packet %d: %q %v", i, f.text[:min(len(f.text), 20)], f.err)
 		}
+		progress <- struct{}{}
 	}
 	select {
 	case <-done:
