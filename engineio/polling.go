@@ -34,10 +34,10 @@ const upgradePollDelay = 100 * time.Millisecond
 
 // releasePollLocked answers the pending GET with the queue (when
 // takeQueue) followed by final.
-func (s *Session) releasePollLocked(final *Message, takeQueue ...bool) {
+func (s *Session) releasePollLocked(final *Message, takeQueue bool) {
 	w := s.poll
 	s.poll = nil
-	if len(takeQueue) == 0 || takeQueue[0] {
+	if takeQueue {
 		w.msgs = s.takeQueueLocked()
 		s.queued = 0
 	}

@@ -208,7 +208,7 @@ func (s *Session) kickLocked() {
 	switch s.transport {
 	case polling:
 		if s.poll != nil {
-			s.releasePollLocked(nil)
+			s.releasePollLocked(nil, true)
 		}
 	case webSocket:
 		if !s.flushing {
@@ -274,7 +274,7 @@ func (s *Session) closeLocked(reason string, err error, kind closeKind) {
 			// the close packet in a later poll, so that the client reads
 			// the packets before it learns of the close.
 			if s.poll != nil {
-				s.releasePollLocked(nil)
+				s.releasePollLocked(nil, true)
 			}
 			s.owed = final
 			linger = true
@@ -282,7 +282,7 @@ func (s *Session) closeLocked(reason string, err error, kind closeKind) {
 			if final == nil {
 				final = closeMessage
 			}
-			s.releasePollLocked(final)
+			s.releasePollLocked(final, true)
 		case final != nil && !s.srv.shuttingDown():
 			// The client will poll once more (a GET racing its own close
 			// packet, or the next poll after a server close): answer it.

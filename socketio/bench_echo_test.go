@@ -2,7 +2,6 @@ package socketio
 
 import (
 	"context"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,15 +18,9 @@ func BenchmarkAckEcho(b *testing.B) {
 	srv.OnConnection(func(s *Socket) {
 		s.On("echo", func(args Args, ack Ack) { _ = ack(args.Any()...) })
 	})
-	hs := httptest.NewServer(srv)
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-		hs.Close()
-	}()
+	u := startBenchServer(b, srv)
 	ctx := context.Background()
-	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(hs.URL, "http")+"/socket.io/?EIO=4&transport=websocket", nil)
+	c, _, err := websocket.Dial(ctx, u, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

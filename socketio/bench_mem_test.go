@@ -2,9 +2,7 @@ package socketio
 
 import (
 	"context"
-	"net/http/httptest"
 	"runtime"
-	"strings"
 	"testing"
 	"time"
 
@@ -21,14 +19,7 @@ func BenchmarkIdleMemory(b *testing.B) {
 	srv.OnConnection(func(s *Socket) {
 		s.On("echo", func(args Args, ack Ack) { _ = ack(args.Any()...) })
 	})
-	hs := httptest.NewServer(srv)
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-		hs.Close()
-	}()
-	u := "ws" + strings.TrimPrefix(hs.URL, "http") + "/socket.io/?EIO=4&transport=websocket"
+	u := startBenchServer(b, srv)
 	ctx := context.Background()
 	measure := func() (heap, stack uint64) {
 		runtime.GC()

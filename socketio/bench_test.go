@@ -3,12 +3,26 @@ package socketio
 import (
 	"context"
 	"fmt"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gosio/gosio/engineio"
 )
+
+// startBenchServer serves srv on loopback for the benchmark and returns the
+// WebSocket URL of its Socket.IO endpoint; both stop when b ends.
+func startBenchServer(b *testing.B, srv *Server) string {
+	hs := httptest.NewServer(srv)
+	b.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		hs.Close()
+	})
+	return "ws" + strings.TrimPrefix(hs.URL, "http") + "/socket.io/?EIO=4&transport=websocket"
+}
 
 // BenchmarkBroadcast measures io.Emit to n in-process polling sockets: the
 // packet is encoded once and its frames queued on every session. Queues are

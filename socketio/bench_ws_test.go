@@ -3,7 +3,6 @@ package socketio
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,14 +20,7 @@ func BenchmarkBroadcastWebSocket(b *testing.B) {
 	for _, n := range []int{100, 1000} {
 		b.Run(fmt.Sprintf("sockets=%d", n), func(b *testing.B) {
 			srv := NewServer(&Options{Engine: engineio.Options{PingInterval: time.Hour, SendQueueLimit: 64 << 20}})
-			hs := httptest.NewServer(srv)
-			defer func() {
-				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				defer cancel()
-				_ = srv.Shutdown(ctx)
-				hs.Close()
-			}()
-			u := "ws" + strings.TrimPrefix(hs.URL, "http") + "/socket.io/?EIO=4&transport=websocket"
+			u := startBenchServer(b, srv)
 			var received atomic.Int64
 			var wg sync.WaitGroup
 			ctx, cancel := context.WithCancel(context.Background())
