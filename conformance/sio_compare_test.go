@@ -272,6 +272,9 @@ func TestSIOCompareAcksWithNode(t *testing.T) {
 		})
 	})
 	if node == nil || gosio == nil {
+		if !t.Failed() {
+			t.Skip("a run was skipped (see above)")
+		}
 		t.Fatal("a run failed (see above)")
 	}
 	compareSIOAckRuns(t, node, gosio)

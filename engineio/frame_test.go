@@ -2,10 +2,13 @@ package engineio
 
 import (
 	"bytes"
+	"context"
+	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/coder/websocket"
+	"github.com/gosio/gosio/internal/testutil"
 )
 
 // TestPrebuiltFrameLengths sends text and binary messages around the
@@ -33,5 +36,156 @@ func TestPrebuiltFrameLengths(t *testing.T) {
 		if typ != websocket.MessageBinary || !bytes.Equal(data, bytes.Repeat([]byte{7}, n)) {
 			t.Fatalf("binary of %d: got type %v len %d", n, typ, len(data))
 		}
+	}
+}
+
+// TestInlineWritesUnderBackpressure sends far more than the socket buffers
+// hold to a client that does not read at first, so that senders' inline
+// writes stop part-way through frames and flushers finish them, while the
+// client pings (the WebSocket library's pongs must not land inside a
+// frame). Every message must then arrive whole and in order.
+func TestInlineWritesUnderBackpressure(t *testing.T) {
+	t.Parallel()
+	const (
+		count = 200
+		size  = 100_000
+	)
+	opts := quietOptions()
+	opts.SendQueueLimit = count * (size + 16)
+	sent := make(chan struct{})
+	ts := newTestServer(t, opts, func(s *Session) {
+		s.OnMessage(func([]byte, bool) {
+			go func() { // senders from several goroutines, as handlers and broadcasts are
+				defer close(sent)
+				for i := range count {
+					body := bytes.Repeat([]byte{byte(i)}, size)
+					if i%2 == 0 {
+						_ = s.SendBinary(body)
+					} else {
+						_ = s.SendAll([]*Message{NewBinaryMessage(body[:size/2]), NewBinaryMessage(body[size/2:])})
+					}
+				}
+			}()
+		})
+	})
+	c, sid := ts.openWS(t)
+	c.SetReadLimit(2 * size)
+	writeText(t, c, "4go")
+	<-sent
+	s := ts.eio.lookup(sid)
+	s.mu.Lock()
+	backlog := s.queued
+	s.mu.Unlock()
+	if backlog == 0 {
+		t.Fatal("the socket took everything: the test did not create backpressure")
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	pings := make(chan error, 1)
+	go func() {
+		var err error
+		for range 20 {
+			if err = c.Ping(ctx); err != nil {
+				break
+			}
+		}
+		pings <- err
+	}()
+	for i := range count {
+		parts := [][]byte{bytes.Repeat([]byte{byte(i)}, size)}
+		if i%2 == 1 {
+			parts = [][]byte{parts[0][:size/2], parts[0][size/2:]}
+		}
+		for _, want := range parts {
+			typ, data := readMessage(t, c)
+			if typ != websocket.MessageBinary || !bytes.Equal(data, want) {
+				t.Fatalf("message %d: got type %v, %d bytes starting %v; want %d bytes of %d", i, typ, len(data), data[:min(len(data), 4)], len(want), byte(i))
+			}
+		}
+	}
+	// The pings finish once the backlog is read.
+	go func() {
+		for {
+			if _, _, err := c.Read(ctx); err != nil {
+				return
+			}
+		}
+	}()
+	if err := <-pings; err != nil {
+		t.Fatalf("ping: %v", err)
+	}
+	_ = c.CloseNow()
+}
+
+// TestGateHoldsControlFramesBehindABegunFrame stops an inline write part-way
+// through a frame (the client does not read) and holds the flusher back
+// while the client pings: the server's pong must wait at the gate until the
+// frame is finished, not cut into it.
+func TestGateHoldsControlFramesBehindABegunFrame(t *testing.T) {
+	t.Parallel()
+	const size = 1_000_003
+	ts := newTestServer(t, quietOptions(), func(*Session) {})
+	for attempt := 1; ; attempt++ {
+		c, sid := ts.openWS(t)
+		c.SetReadLimit(2 * size)
+		s := ts.eio.lookup(sid)
+
+		// Fill the socket until a frame is begun and not finished; s.mu
+		// stays locked, which keeps the flusher from starting its writes.
+		sent := 0
+		s.mu.Lock()
+		for s.head == nil && !s.flushing {
+			if !s.writeInlineLocked([]*Message{NewBinaryMessage(bytes.Repeat([]byte{byte(sent)}, size))}) {
+				t.Fatal("inline write refused with nothing queued")
+			}
+			sent++
+		}
+		if s.head == nil {
+			// The socket filled exactly at a frame's end: no frame is
+			// begun. Try again on a new connection.
+			s.mu.Unlock()
+			_ = c.CloseNow()
+			if attempt == 5 {
+				t.Fatal("no inline write stopped inside a frame in 5 attempts")
+			}
+			continue
+		}
+
+		locked := true
+		defer func() { // a failure below must not leave Shutdown waiting on s.mu
+			if locked {
+				s.mu.Unlock()
+			}
+		}()
+		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+		defer cancel()
+		pinged := make(chan error, 1)
+		go func() { pinged <- c.Ping(ctx) }()
+		// The server's reader answers with a pong, which must wait at the
+		// gate held for the begun frame.
+		waitFor(t, "the pong write waiting at the gate", func() bool {
+			buf := make([]byte, 1<<20)
+			return bytes.Contains(buf[:runtime.Stack(buf, true)], []byte("engineio.gatedWriter.Write"))
+		})
+		locked = false
+		s.mu.Unlock()
+
+		for i := range sent {
+			typ, data := readMessage(t, c)
+			if typ != websocket.MessageBinary || len(data) != size || data[0] != byte(i) || data[size-1] != byte(i) {
+				t.Fatalf("message %d: got type %v, %d bytes", i, typ, len(data))
+			}
+		}
+		go func() {
+			for {
+				if _, _, err := c.Read(ctx); err != nil {
+					return
+				}
+			}
+		}()
+		testutil.NoErr(t, <-pinged)
+		_ = c.CloseNow()
+		return
 	}
 }

@@ -17,9 +17,11 @@ func (s *Session) SendAll(msgs []*Message) error {
 		s.closeLocked(ReasonTransportError, ErrSlowClient, closeByError)
 		return ErrSlowClient
 	}
-	s.queue = append(s.queue, msgs...)
-	s.queued += size
-	s.kickLocked()
+	if !s.writeInlineLocked(msgs) {
+		s.queue = append(s.queue, msgs...)
+		s.queued += size
+		s.kickLocked()
+	}
 	s.mu.Unlock()
 	return nil
 }
@@ -29,7 +31,7 @@ func (s *Session) SendAll(msgs []*Message) error {
 func (s *Session) SendAllVolatile(msgs []*Message) bool {
 	s.mu.Lock()
 	ok := !s.closed && s.queued == 0 && (s.transport == webSocket || s.poll != nil)
-	if ok {
+	if ok && !s.writeInlineLocked(msgs) {
 		for _, m := range msgs {
 			s.queue = append(s.queue, m)
 			s.queued += m.size()

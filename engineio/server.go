@@ -183,7 +183,7 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, q map[strin
 	upgrades := []string{}
 	var conn *websocket.Conn
 	if transport == TransportWebSocket {
-		c, raw, err := srv.acceptWebSocket(w, r)
+		c, raw, err := srv.acceptWebSocket(w, r, s.b64)
 		if err != nil {
 			return
 		}

@@ -1,7 +1,6 @@
 package engineio
 
 import (
-	"net"
 	"net/http"
 	"net/url"
 	"sync"
@@ -86,11 +85,12 @@ type Session struct {
 	posting bool
 
 	ws       *websocket.Conn
-	raw      net.Conn // the WebSocket's network connection, for pre-built frames; nil with compression
-	flushing bool     // a flusher goroutine owns the WebSocket writes
+	raw      *wsRaw // the WebSocket's network connection, for pre-built frames; nil with compression or b64
+	head     []byte // the unwritten end of a frame a sender began; its flusher holds raw.gate
+	flushing bool   // a flusher goroutine owns the WebSocket writes
 
 	probe        *websocket.Conn // WebSocket upgrading this polling session
-	probeRaw     net.Conn
+	probeRaw     *wsRaw
 	probed       bool // the probe answered 2probe
 	upgradeTimer *time.Timer
 
@@ -194,6 +194,9 @@ func (s *Session) Close() {
 
 // enqueueLocked adds m to the queue and hands the queue to whoever writes.
 func (s *Session) enqueueLocked(m *Message) {
+	if s.writeInlineLocked([]*Message{m}) {
+		return
+	}
 	s.queue = append(s.queue, m)
 	s.queued += m.size()
 	s.kickLocked()

@@ -1,7 +1,6 @@
 package engineio
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"io"
@@ -14,10 +13,10 @@ import (
 )
 
 // acceptWebSocket completes a WebSocket handshake. Unless messages are
-// compressed, it also returns the hijacked network connection, on which
-// the flusher writes pre-built frames itself (see flushWS); raw is nil
-// otherwise.
-func (srv *Server) acceptWebSocket(w http.ResponseWriter, r *http.Request) (conn *websocket.Conn, raw net.Conn, err error) {
+// compressed or binary goes as base64 text, it also returns the hijacked
+// network connection, on which the session writes pre-built data frames
+// itself (see writeInlineLocked and flushWS); raw is nil otherwise.
+func (srv *Server) acceptWebSocket(w http.ResponseWriter, r *http.Request, b64 bool) (conn *websocket.Conn, raw *wsRaw, err error) {
 	opts := &websocket.AcceptOptions{
 		// Engine.IO does not check origins; AllowRequest is the hook.
 		InsecureSkipVerify: true,
@@ -28,33 +27,14 @@ func (srv *Server) acceptWebSocket(w http.ResponseWriter, r *http.Request) (conn
 	} else {
 		opts.CompressionMode = websocket.CompressionDisabled
 	}
-	hc := &hijackCapture{ResponseWriter: w}
+	hc := &hijackCapture{ResponseWriter: w, gated: !srv.opts.PerMessageDeflate && !b64}
 	conn, err = websocket.Accept(hc, r, opts)
 	if err != nil {
 		return nil, nil, err
 	}
 	conn.SetReadLimit(srv.opts.MaxHTTPBufferSize)
-	if !srv.opts.PerMessageDeflate {
-		raw = hc.conn
-	}
-	return conn, raw, nil
+	return conn, hc.raw, nil
 }
-
-// hijackCapture keeps the connection that websocket.Accept hijacks.
-type hijackCapture struct {
-	http.ResponseWriter
-	conn net.Conn
-}
-
-// Hijack implements http.Hijacker.
-func (h *hijackCapture) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	c, brw, err := http.NewResponseController(h.ResponseWriter).Hijack()
-	h.conn = c
-	return c, brw, err
-}
-
-// Unwrap lets http.ResponseController reach the wrapped writer.
-func (h *hijackCapture) Unwrap() http.ResponseWriter { return h.ResponseWriter }
 
 // readLoop reads packets from the session's WebSocket until it fails or
 // the session closes. It runs on its own goroutine, started when the HTTP
@@ -97,6 +77,46 @@ func isClosedConn(err error) bool {
 	return strings.Contains(err.Error(), "connection reset")
 }
 
+// writeInlineLocked writes msgs to the WebSocket at once, from the
+// sender's goroutine, when nothing is queued and no flusher runs: the
+// socket nearly always takes a frame whole, so no goroutine is needed, as
+// the reference writes to its socket from the emitting code. It never waits:
+// what the socket does not take right away is left to a flusher, which
+// inherits the gate when a frame was begun (s.head). It reports false, having
+// done nothing, when msgs must be queued the usual way.
+func (s *Session) writeInlineLocked(msgs []*Message) bool {
+	r := s.raw
+	if s.transport != webSocket || r == nil || r.rc == nil || s.flushing || len(s.queue) > 0 || !r.gate.TryLock() {
+		return false
+	}
+	for i, m := range msgs {
+		f := m.wsFrame()
+		n, err := writeNow(r.rc, f)
+		if n == len(f) && err == nil {
+			continue
+		}
+		// A full socket, or a failed write which the flusher meets again
+		// and closes the session on.
+		rest := msgs[i:]
+		if n > 0 {
+			s.head = f[n:]
+			s.queued += len(s.head)
+			rest = rest[1:]
+		} else {
+			r.gate.Unlock()
+		}
+		for _, m := range rest {
+			s.queue = append(s.queue, m)
+			s.queued += m.size()
+		}
+		s.flushing = true
+		s.srv.goTracked(s.flushWS)
+		return true
+	}
+	r.gate.Unlock()
+	return true
+}
+
 // flushWS writes queued messages to the WebSocket until the queue is
 // empty; it runs only while there is something to write. After the session
 // closed it closes the connection.
@@ -104,8 +124,9 @@ func (s *Session) flushWS() {
 	ctx := context.Background() // writes are ended by closing conn
 	for {
 		s.mu.Lock()
-		conn := s.ws
-		if len(s.queue) == 0 {
+		conn, r, head := s.ws, s.raw, s.head
+		s.head = nil // with head, this goroutine holds r.gate
+		if len(s.queue) == 0 && head == nil {
 			if s.closed {
 				s.mu.Unlock()
 				// An empty close frame (1005 at the client), as the
@@ -120,19 +141,24 @@ func (s *Session) flushWS() {
 		batch := s.takeQueueLocked()
 		s.mu.Unlock()
 
-		size := 0
+		size := len(head)
 		var err error
-		if raw := s.raw; raw != nil && !s.b64 {
-			// Write the batch's pre-built frames in one writev. A control
-			// frame that the WebSocket library writes meanwhile (a pong, a
-			// close) goes out in a single Write of its own, and concurrent
-			// Writes on a net.Conn do not interleave, so frames stay whole.
-			bufs := make(net.Buffers, 0, len(batch))
+		if r != nil {
+			// The batch's pre-built frames in one writev, behind the rest of
+			// a frame a sender began. The gate keeps the library's control
+			// frames out of them.
+			bufs := make(net.Buffers, 0, len(batch)+1)
+			if head != nil {
+				bufs = append(bufs, head)
+			} else {
+				r.gate.Lock()
+			}
 			for _, m := range batch {
 				size += m.size()
 				bufs = append(bufs, m.wsFrame())
 			}
-			_, err = bufs.WriteTo(raw)
+			_, err = bufs.WriteTo(r.conn)
+			r.gate.Unlock()
 		} else {
 			for _, m := range batch {
 				size += m.size()
@@ -168,7 +194,7 @@ func (s *Session) flushWS() {
 func (srv *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, s *Session) {
 	// As the reference server does, a WebSocket for a session that cannot
 	// upgrade (already upgraded or upgrading) is accepted and then closed.
-	conn, raw, err := srv.acceptWebSocket(w, r)
+	conn, raw, err := srv.acceptWebSocket(w, r, s.b64)
 	if err != nil {
 		return // Accept has answered the request
 	}

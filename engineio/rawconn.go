@@ -1,0 +1,72 @@
+package engineio
+
+import (
+	"bufio"
+	"net"
+	"net/http"
+	"sync"
+	"syscall"
+)
+
+// A wsRaw is the network connection under a WebSocket whose data frames
+// the session writes itself, pre-built (see Message.wsFrame). The
+// WebSocket library still reads from it and writes its control frames
+// (close, pong) through a gatedWriter.
+type wsRaw struct {
+	conn net.Conn
+	rc   syscall.RawConn // for non-blocking writes; nil when conn has none (TLS)
+
+	// gate orders every write to conn: ours and the library's. It may be
+	// unlocked by another goroutine than the one that locked it: a sender
+	// that began a frame hands the gate to the flusher with the rest.
+	gate sync.Mutex
+}
+
+func newWSRaw(c net.Conn) *wsRaw {
+	r := &wsRaw{conn: c}
+	if sc, ok := c.(syscall.Conn); ok {
+		if rc, err := sc.SyscallConn(); err == nil {
+			r.rc = rc
+		}
+	}
+	return r
+}
+
+// gatedWriter is the writer the WebSocket library gets: each of its
+// writes waits at the gate, so that it never lands inside a frame of ours.
+type gatedWriter struct{ r *wsRaw }
+
+func (g gatedWriter) Write(p []byte) (int, error) {
+	g.r.gate.Lock()
+	defer g.r.gate.Unlock()
+	return g.r.conn.Write(p)
+}
+
+// gatedBufferSize is the library's write buffer. It holds a whole control
+// frame (at most 2+125 bytes from a server), which therefore reaches
+// gatedWriter in one Write; the library writes nothing larger when the
+// session writes the data frames. It also replaces net/http's 4 KiB buffer.
+const gatedBufferSize = 512
+
+// hijackCapture keeps the connection that websocket.Accept hijacks. With
+// gated set, it wraps the connection's writes for the library (see wsRaw).
+type hijackCapture struct {
+	http.ResponseWriter
+	gated bool
+	raw   *wsRaw
+}
+
+// Hijack implements http.Hijacker.
+func (h *hijackCapture) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, brw, err := http.NewResponseController(h.ResponseWriter).Hijack()
+	if err != nil || !h.gated {
+		return c, brw, err
+	}
+	// net/http flushed its writer before hijacking: nothing is lost by
+	// replacing it.
+	h.raw = newWSRaw(c)
+	return c, bufio.NewReadWriter(brw.Reader, bufio.NewWriterSize(gatedWriter{h.raw}, gatedBufferSize)), nil
+}
+
+// Unwrap lets http.ResponseController reach the wrapped writer.
+func (h *hijackCapture) Unwrap() http.ResponseWriter { return h.ResponseWriter }
