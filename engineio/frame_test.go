@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/coder/websocket"
@@ -41,8 +44,8 @@ func TestPrebuiltFrameLengths(t *testing.T) {
 
 // TestInlineWritesUnderBackpressure sends far more than the socket buffers
 // hold to a client that does not read at first, so that senders' inline
-// writes stop part-way through frames and flushers finish them, while the
-// client pings (the WebSocket library's pongs must not land inside a
+// writes and the shared writers stop part-way through frames and flushers
+// finish them, while the client pings (the WebSocket library's pongs must not land inside a
 // frame). Every message must then arrive whole and in order.
 func TestInlineWritesUnderBackpressure(t *testing.T) {
 	t.Parallel()
@@ -59,10 +62,13 @@ func TestInlineWritesUnderBackpressure(t *testing.T) {
 				defer close(sent)
 				for i := range count {
 					body := bytes.Repeat([]byte{byte(i)}, size)
-					if i%2 == 0 {
+					switch i % 3 {
+					case 0:
 						_ = s.SendBinary(body)
-					} else {
+					case 1:
 						_ = s.SendAll([]*Message{NewBinaryMessage(body[:size/2]), NewBinaryMessage(body[size/2:])})
+					default: // through the shared writers
+						_ = s.QueueAll([]*Message{NewBinaryMessage(body)})
 					}
 				}
 			}()
@@ -94,7 +100,7 @@ func TestInlineWritesUnderBackpressure(t *testing.T) {
 	}()
 	for i := range count {
 		parts := [][]byte{bytes.Repeat([]byte{byte(i)}, size)}
-		if i%2 == 1 {
+		if i%3 == 1 {
 			parts = [][]byte{parts[0][:size/2], parts[0][size/2:]}
 		}
 		for _, want := range parts {
@@ -187,5 +193,64 @@ func TestGateHoldsControlFramesBehindABegunFrame(t *testing.T) {
 		testutil.NoErr(t, <-pinged)
 		_ = c.CloseNow()
 		return
+	}
+}
+
+// TestQueueAllKeepsOrderWithSend mixes QueueAll (shared writers) and Send
+// (inline writes) to many sessions from two goroutines: each client must
+// get every message, each goroutine's in the order it sent them.
+func TestQueueAllKeepsOrderWithSend(t *testing.T) {
+	t.Parallel()
+	const (
+		clients = 40
+		count   = 300
+	)
+	var (
+		mu       sync.Mutex
+		sessions []*Session
+	)
+	ts := newTestServer(t, quietOptions(), func(s *Session) {
+		mu.Lock()
+		sessions = append(sessions, s)
+		mu.Unlock()
+	})
+	conns := make([]*websocket.Conn, clients)
+	for i := range conns {
+		conns[i], _ = ts.openWS(t)
+	}
+	mu.Lock()
+	all := slices.Clone(sessions)
+	mu.Unlock()
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i := range count {
+			m := NewTextMessage([]byte("q" + strconv.Itoa(i)))
+			for _, s := range all {
+				_ = s.QueueAll([]*Message{m})
+			}
+		}
+	})
+	wg.Go(func() {
+		for i := range count {
+			for _, s := range all {
+				_ = s.SendText([]byte("s" + strconv.Itoa(i)))
+			}
+		}
+	})
+	for ci, c := range conns {
+		next := map[byte]int{'q': 0, 's': 0}
+		for range 2 * count {
+			got := readText(t, c)
+			src := got[1]
+			n, err := strconv.Atoi(got[2:])
+			if err != nil || got[0] != '4' || n != next[src] {
+				t.Fatalf("client %d: got %q, want the %c message %d", ci, got, src, next[src])
+			}
+			next[src]++
+		}
+	}
+	wg.Wait()
+	for _, c := range conns {
+		_ = c.CloseNow()
 	}
 }

@@ -2,8 +2,6 @@
 
 package engineio
 
-import "syscall"
-
-// writeNow writes nothing on this platform: every frame goes through the
-// flusher.
-func writeNow(syscall.RawConn, []byte) (int, error) { return 0, nil }
+// writeSome is wsRaw.writeFn where non-blocking socket writes are not
+// available: it writes nothing, and every frame goes through the flusher.
+func (r *wsRaw) writeSome(uintptr) bool { return true }

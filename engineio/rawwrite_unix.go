@@ -1,32 +1,30 @@
-//go:build unix
+//go:build unix && !linux
 
 package engineio
 
 import "syscall"
 
-// writeNow writes as much of p to rc as the socket takes without waiting
-// and returns how much that was. An error is either the socket's or rc's
-// (a closed connection); a full socket is not an error.
-func writeNow(rc syscall.RawConn, p []byte) (n int, err error) {
-	cerr := rc.Write(func(fd uintptr) bool {
-		for n < len(p) {
-			m, e := syscall.Write(int(fd), p[n:])
-			if m > 0 {
-				n += m
+// writeSome is wsRaw.writeFn on Unix systems other than Linux: the frames
+// of r.opMsgs, from the start, one write each, for as long as the socket
+// takes them.
+func (r *wsRaw) writeSome(fd uintptr) bool {
+	for _, m := range r.opMsgs {
+		f := m.wsFrame()
+		for off := 0; off < len(f); {
+			w, e := syscall.Write(int(fd), f[off:])
+			if w > 0 {
+				off += w
+				r.opN += w
 				continue
 			}
 			if e == syscall.EINTR {
 				continue
 			}
 			if e != syscall.EAGAIN && e != nil {
-				err = e
+				r.opErr = e
 			}
-			break
+			return true
 		}
-		return true // never wait for the socket to drain
-	})
-	if err == nil {
-		err = cerr
 	}
-	return n, err
+	return true
 }

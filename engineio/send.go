@@ -41,3 +41,59 @@ func (s *Session) SendAllVolatile(msgs []*Message) bool {
 	s.mu.Unlock()
 	return ok
 }
+
+// QueueAll queues msgs as one unit, like SendAll, for a message sent to
+// many sessions (a broadcast). Where SendAll writes at once from the
+// caller's goroutine when it can, QueueAll leaves the write to the server's
+// shared writers, which write everything queued for one session meanwhile
+// with one system call: a burst of broadcasts then costs one write per
+// session rather than one per message. It fails as SendAll does.
+func (s *Session) QueueAll(msgs []*Message) error {
+	size := 0
+	for _, m := range msgs {
+		size += m.size()
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	if s.queued > 0 && s.queued+size > s.srv.opts.SendQueueLimit {
+		s.closeLocked(ReasonTransportError, ErrSlowClient, closeByError)
+		return ErrSlowClient
+	}
+	s.queueForPoolLocked(msgs, size)
+	s.mu.Unlock()
+	return nil
+}
+
+// QueueAllVolatile is QueueAll for volatile messages: it queues msgs only
+// if the transport can take them right now, as SendAllVolatile does, and
+// reports whether it did.
+func (s *Session) QueueAllVolatile(msgs []*Message) bool {
+	s.mu.Lock()
+	ok := !s.closed && s.queued == 0 && (s.transport == webSocket || s.poll != nil)
+	if ok {
+		size := 0
+		for _, m := range msgs {
+			size += m.size()
+		}
+		s.queueForPoolLocked(msgs, size)
+	}
+	s.mu.Unlock()
+	return ok
+}
+
+// queueForPoolLocked queues msgs and puts the session in the server's
+// write pool, where its socket is written without a flusher; sessions
+// without pre-built frames are written the usual way.
+func (s *Session) queueForPoolLocked(msgs []*Message, size int) {
+	s.queue = append(s.queue, msgs...)
+	s.queued += size
+	switch {
+	case s.transport != webSocket || s.raw == nil || s.raw.rc == nil:
+		s.kickLocked()
+	case !s.flushing && !s.pooled:
+		s.srv.poolLocked(s)
+	}
+}

@@ -28,6 +28,7 @@ type Server struct {
 	closing  bool
 	open     atomic.Int64   // sessions not closed yet
 	wg       sync.WaitGroup // requests in progress and session goroutines
+	writers  writePool      // see QueueAll
 }
 
 // NewServer returns a Server configured by opts; nil opts selects every

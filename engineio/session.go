@@ -88,6 +88,7 @@ type Session struct {
 	raw      *wsRaw // the WebSocket's network connection, for pre-built frames; nil with compression or b64
 	head     []byte // the unwritten end of a frame a sender began; its flusher holds raw.gate
 	flushing bool   // a flusher goroutine owns the WebSocket writes
+	pooled   bool   // waits in the server's writePool
 
 	probe        *websocket.Conn // WebSocket upgrading this polling session
 	probeRaw     *wsRaw

@@ -79,42 +79,80 @@ func isClosedConn(err error) bool {
 
 // writeInlineLocked writes msgs to the WebSocket at once, from the
 // sender's goroutine, when nothing is queued and no flusher runs: the
-// socket nearly always takes a frame whole, so no goroutine is needed, as
-// the reference writes to its socket from the emitting code. It never waits:
-// what the socket does not take right away is left to a flusher, which
-// inherits the gate when a frame was begun (s.head). It reports false, having
-// done nothing, when msgs must be queued the usual way.
+// socket nearly always takes the frames whole, so no goroutine is needed,
+// as the reference writes to its socket from the emitting code. It never
+// waits (see writeFramesLocked). It reports false, having done nothing,
+// when msgs must be queued the usual way.
 func (s *Session) writeInlineLocked(msgs []*Message) bool {
 	r := s.raw
 	if s.transport != webSocket || r == nil || r.rc == nil || s.flushing || len(s.queue) > 0 || !r.gate.TryLock() {
 		return false
 	}
-	for i, m := range msgs {
-		f := m.wsFrame()
-		n, err := writeNow(r.rc, f)
-		if n == len(f) && err == nil {
-			continue
+	s.writeFramesLocked(r, msgs, false)
+	return true
+}
+
+// writeFramesLocked writes the frames of msgs without waiting. The caller
+// holds s.mu and r.gate; nothing is queued and no flusher runs. What the
+// socket does not take right away is left to a new flusher: the unwritten
+// end of a begun frame as s.head, with the gate, which the flusher inherits,
+// and the untouched messages as the queue. A failed write is left to the
+// flusher too, which meets the error again and closes the session. counted
+// says whether msgs are counted in s.queued already.
+func (s *Session) writeFramesLocked(r *wsRaw, msgs []*Message, counted bool) {
+	n, _ := r.writeNow(msgs)
+	i := 0
+	for ; i < len(msgs) && n >= len(msgs[i].wsFrame()); i++ {
+		n -= len(msgs[i].wsFrame())
+		if counted {
+			s.queued -= msgs[i].size()
 		}
-		// A full socket, or a failed write which the flusher meets again
-		// and closes the session on.
-		rest := msgs[i:]
-		if n > 0 {
-			s.head = f[n:]
-			s.queued += len(s.head)
-			rest = rest[1:]
-		} else {
-			r.gate.Unlock()
+	}
+	if i == len(msgs) {
+		r.gate.Unlock()
+		return
+	}
+	rest := msgs[i:]
+	if n > 0 {
+		s.head = msgs[i].wsFrame()[n:]
+		if counted {
+			s.queued -= msgs[i].size()
 		}
-		for _, m := range rest {
-			s.queue = append(s.queue, m)
+		s.queued += len(s.head)
+		rest = rest[1:]
+	} else {
+		r.gate.Unlock()
+	}
+	for _, m := range rest {
+		s.queue = append(s.queue, m)
+		if !counted {
 			s.queued += m.size()
 		}
+	}
+	s.flushing = true
+	s.srv.goTracked(s.flushWS)
+}
+
+// writeQueued writes what QueueAll queued for s, for the server's shared
+// writers (see writePool).
+func (s *Session) writeQueued() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pooled = false
+	if s.flushing || len(s.queue) == 0 {
+		return // a flusher writes the queue, or there is nothing left
+	}
+	r := s.raw
+	if !r.gate.TryLock() {
+		// The library writes a control frame: leave the queue to a
+		// flusher, which waits at the gate.
 		s.flushing = true
 		s.srv.goTracked(s.flushWS)
-		return true
+		return
 	}
-	r.gate.Unlock()
-	return true
+	batch := s.takeQueueLocked()
+	s.writeFramesLocked(r, batch, true)
+	s.recycleLocked(batch)
 }
 
 // flushWS writes queued messages to the WebSocket until the queue is

@@ -362,7 +362,7 @@ func (s *Socket) Disconnect(close bool) {
 
 // Deliver implements adapter.Socket.
 func (s *Socket) Deliver(frames []*engineio.Message, volatile bool) {
-	_ = s.conn.send(frames, volatile)
+	s.conn.queue(frames, volatile)
 }
 
 // ExpectAck implements adapter.Socket.
