@@ -186,7 +186,7 @@ func (e *argEncoder) raw(j []byte, atts [][]byte) error {
 		e.buf = append(e.buf, "null"...)
 		return nil
 	}
-	if !json.Valid(j) {
+	if !validJSON(j) {
 		return fmt.Errorf("parser: MarshalArgs: invalid JSON %q", truncate(j))
 	}
 	if len(atts) == 0 {
@@ -303,7 +303,7 @@ func checkPlaceholders(j []byte, phs []placeholder, n int) error {
 // bytes of data without surrounding whitespace. It returns an
 // ErrInvalidPayload error when data is not a valid JSON array.
 func SplitArray(data json.RawMessage) ([]json.RawMessage, error) {
-	if !json.Valid(data) {
+	if !validJSON(data) {
 		return nil, decodeErr(ErrInvalidPayload, "%s is not valid JSON", truncate(data))
 	}
 	i := skipSpace(data, 0)
@@ -342,7 +342,7 @@ func SplitArray(data json.RawMessage) ([]json.RawMessage, error) {
 // Without attachments, data is plain JSON. A placeholder that does not
 // refer to one of the attachments is an ErrInvalidPlaceholder error.
 func Unmarshal(data json.RawMessage, attachments [][]byte, v any) error {
-	if !json.Valid(data) {
+	if !validJSON(data) {
 		return decodeErr(ErrInvalidPayload, "%s is not valid JSON", truncate(data))
 	}
 	if val, ok := v.(*Value); ok && val != nil {

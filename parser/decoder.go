@@ -1,7 +1,6 @@
 package parser
 
 import (
-	"encoding/json"
 	"math"
 )
 
@@ -167,7 +166,7 @@ func (d *Decoder) parse(msg []byte) (*Packet, int, error) {
 		if p.Type == Disconnect {
 			return nil, 0, decodeErr(ErrInvalidPayload, "DISCONNECT must not carry data")
 		}
-		if !json.Valid(data) {
+		if !validJSON(data) {
 			return nil, 0, decodeErr(ErrInvalidPayload, "%s is not valid JSON", truncate(data))
 		}
 		if reason := checkPayload(p.Type, data); reason != "" {

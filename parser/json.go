@@ -1,6 +1,6 @@
 package parser
 
-// Helpers that walk JSON text already checked by json.Valid. They never
+// Helpers that walk JSON text already checked by validJSON. They never
 // recurse, so nesting depth costs no stack, and they bound every index so
 // that malformed input cannot make them panic.
 

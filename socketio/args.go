@@ -103,11 +103,25 @@ func incomingEvent(p *parser.Packet, ackFor func(id uint64) Ack) (event string, 
 
 // eventName returns the event name of a JSON string or number.
 func eventName(raw json.RawMessage) string {
+	if n := len(raw); n >= 2 && raw[0] == '"' && raw[n-1] == '"' && plainString(raw[1:n-1]) {
+		return string(raw[1 : n-1])
+	}
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
 		return s
 	}
 	return string(raw) // a number: its text, as JavaScript would use it
+}
+
+// plainString reports whether the body of a valid JSON string needs no
+// unescaping: no backslash (the decoder has checked the rest).
+func plainString(b []byte) bool {
+	for _, c := range b {
+		if c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 var (

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gosio/gosio/engineio"
+	"github.com/gosio/gosio/internal/testutil"
 )
 
 // TestSlowClientDoesNotBlockBroadcast broadcasts more than a client that
@@ -73,4 +74,12 @@ func TestSlowClientDoesNotBlockBroadcast(t *testing.T) {
 	// Its connection is cut too, although the server was blocked writing
 	// to it: reading what reached it ends in an error, not a hang.
 	slow.expectClosed()
+}
+
+func TestEventName(t *testing.T) {
+	for raw, want := range map[string]string{
+		`"chat"`: "chat", `""`: "", `"a\"b"`: `a"b`, `"caf\u00e9"`: "café", `"tab\t"`: "tab\t", `12`: "12", `-1.5`: "-1.5",
+	} {
+		testutil.Equal(t, eventName([]byte(raw)), want)
+	}
 }
