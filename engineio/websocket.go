@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/coder/websocket"
@@ -43,7 +44,7 @@ func (srv *Server) acceptWebSocket(w http.ResponseWriter, r *http.Request, b64 b
 func (s *Session) readLoop(conn *websocket.Conn) {
 	ctx := context.Background() // reads are ended by closing conn
 	for {
-		typ, data, err := conn.Read(ctx)
+		typ, data, err := readWS(ctx, conn)
 		if err != nil {
 			reason := ReasonTransportClose
 			if websocket.CloseStatus(err) == -1 && !errors.Is(err, context.Canceled) && !isClosedConn(err) {
@@ -62,6 +63,45 @@ func (s *Session) readLoop(conn *websocket.Conn) {
 		}
 		s.onPacket(p)
 	}
+}
+
+// readBufs holds scratch buffers for readWS.
+var readBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// readWS reads the next message from conn, as conn.Read does, into a
+// shared scratch buffer first and then into an allocation of its exact
+// size: conn.Read's io.ReadAll starts at 512 bytes and grows by copying.
+// An idle reader holds no buffer.
+func readWS(ctx context.Context, conn *websocket.Conn) (websocket.MessageType, []byte, error) {
+	typ, r, err := conn.Reader(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	bp := readBufs.Get().(*[]byte)
+	b := (*bp)[:0]
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		var n int
+		n, err = r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err != nil {
+			break
+		}
+	}
+	var data []byte
+	if err == io.EOF {
+		data, err = append([]byte(nil), b...), nil
+		if data == nil {
+			data = []byte{}
+		}
+	}
+	if cap(b) <= 64<<10 {
+		*bp = b[:0]
+		readBufs.Put(bp)
+	}
+	return typ, data, err
 }
 
 // isClosedConn reports whether err is the error of a read on a connection
