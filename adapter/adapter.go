@@ -191,10 +191,11 @@ type Factory func(nsp Namespace) Adapter
 // Encode encodes p once into the Engine.IO messages every recipient gets:
 // the packet's text, then one binary message per attachment.
 func Encode(p *parser.Packet) []*engineio.Message {
-	text := parser.AppendText(make([]byte, 1, 64+len(p.Data)), p)
-	text[0] = '4'
+	const room = engineio.FrameHeadroom
+	text := parser.AppendText(make([]byte, room+1, room+64+len(p.Data)), p)
+	text[room] = '4'
 	frames := make([]*engineio.Message, 1+len(p.Attachments))
-	frames[0] = engineio.NewTextMessageFrame(text)
+	frames[0] = engineio.NewTextMessageRoom(text)
 	for i, a := range p.Attachments {
 		frames[1+i] = engineio.NewBinaryMessage(a)
 	}

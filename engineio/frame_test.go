@@ -14,7 +14,8 @@ import (
 	"github.com/gosio/gosio/internal/testutil"
 )
 
-// TestPrebuiltFrameLengths sends text and binary messages around the
+// TestPrebuiltFrameLengths sends text and binary messages (and text
+// messages with headroom, NewTextMessageRoom) around the
 // WebSocket length-encoding boundaries through the pre-built frame path
 // and checks that a client reads each intact.
 func TestPrebuiltFrameLengths(t *testing.T) {
@@ -25,6 +26,8 @@ func TestPrebuiltFrameLengths(t *testing.T) {
 			for _, n := range sizes {
 				_ = s.SendText([]byte(strings.Repeat("t", n)))
 				_ = s.SendBinary(bytes.Repeat([]byte{7}, n))
+				buf := append(make([]byte, FrameHeadroom), '4')
+				_ = s.Send(NewTextMessageRoom(append(buf, strings.Repeat("r", n)...)))
 			}
 		})
 	})
@@ -38,6 +41,10 @@ func TestPrebuiltFrameLengths(t *testing.T) {
 		typ, data = readMessage(t, c)
 		if typ != websocket.MessageBinary || !bytes.Equal(data, bytes.Repeat([]byte{7}, n)) {
 			t.Fatalf("binary of %d: got type %v len %d", n, typ, len(data))
+		}
+		typ, data = readMessage(t, c)
+		if typ != websocket.MessageText || len(data) != n+1 || data[0] != '4' || strings.Trim(string(data[1:]), "r") != "" {
+			t.Fatalf("text of %d built in its room: got type %v len %d", n, typ, len(data))
 		}
 	}
 }

@@ -20,6 +20,26 @@ type Message struct {
 
 	wsOnce sync.Once
 	ws     []byte // the whole WebSocket frame (server frames are not masked), made on first use
+
+	// room holds frame after FrameHeadroom free bytes, where wsFrame writes
+	// the WebSocket header instead of copying the frame; nil otherwise.
+	room []byte
+}
+
+// FrameHeadroom is the free space NewTextMessageRoom wants before a
+// message: enough for any WebSocket frame header of a server.
+const FrameHeadroom = 10
+
+// NewTextMessageRoom is NewTextMessageFrame for a frame that starts
+// FrameHeadroom bytes into buf: buf[FrameHeadroom] must be '4'. The
+// message keeps buf and writes a WebSocket frame header into the bytes in
+// front of the frame, so that sending it over a WebSocket copies nothing.
+// It panics if buf is too short or the frame does not start with '4'.
+func NewTextMessageRoom(buf []byte) *Message {
+	if len(buf) <= FrameHeadroom || buf[FrameHeadroom] != typeMessage {
+		panic("engineio: NewTextMessageRoom: buf[FrameHeadroom] must be '4'")
+	}
+	return &Message{frame: buf[FrameHeadroom:], room: buf}
 }
 
 // NewTextMessage returns a text message carrying a copy of data.
@@ -95,6 +115,11 @@ func (m *Message) wsFrame() []byte {
 				hdr[2+i] = byte(uint64(n) >> (56 - 8*i))
 			}
 			h = 10
+		}
+		if m.room != nil {
+			m.ws = m.room[FrameHeadroom-h:]
+			copy(m.ws, hdr[:h])
+			return
 		}
 		ws := make([]byte, h+n)
 		copy(ws, hdr[:h])

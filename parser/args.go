@@ -310,7 +310,13 @@ func SplitArray(data json.RawMessage) ([]json.RawMessage, error) {
 	if i >= len(data) || data[i] != '[' {
 		return nil, decodeErr(ErrInvalidPayload, "%s is not a JSON array", truncate(data))
 	}
-	var elems []json.RawMessage
+	n := 1 // elements at most: one more than the commas, within reason
+	for _, c := range data[i:] {
+		if c == ',' {
+			n++
+		}
+	}
+	elems := make([]json.RawMessage, 0, min(n, 16))
 	i = skipSpace(data, i+1)
 	for i < len(data) && data[i] != ']' {
 		j := skipValue(data, i)

@@ -35,12 +35,12 @@ func (a Args) Bind(vs ...any) error {
 	return nil
 }
 
-// Any returns the arguments as a []any of parser.Value, ready to be passed
-// on to Emit unchanged.
+// Any returns the arguments as a []any of *parser.Value, pointing into a,
+// ready to be passed on to Emit unchanged.
 func (a Args) Any() []any {
 	out := make([]any, len(a))
-	for i, v := range a {
-		out[i] = v
+	for i := range a {
+		out[i] = &a[i] // a pointer boxes without allocating
 	}
 	return out
 }
