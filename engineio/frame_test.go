@@ -261,3 +261,44 @@ func TestQueueAllKeepsOrderWithSend(t *testing.T) {
 		_ = c.CloseNow()
 	}
 }
+
+// TestQueueAllManySessions queues a burst of messages on more sessions
+// than one shared writer takes at a time, so that several writers share the
+// pool: every client gets every message, in order.
+func TestQueueAllManySessions(t *testing.T) {
+	t.Parallel()
+	const (
+		clients = 3*writerChunk + 17
+		count   = 20
+	)
+	var (
+		mu       sync.Mutex
+		sessions []*Session
+	)
+	ts := newTestServer(t, quietOptions(), func(s *Session) {
+		mu.Lock()
+		sessions = append(sessions, s)
+		mu.Unlock()
+	})
+	conns := make([]*websocket.Conn, clients)
+	for i := range conns {
+		conns[i], _ = ts.openWS(t)
+	}
+	mu.Lock()
+	all := slices.Clone(sessions)
+	mu.Unlock()
+	for i := range count {
+		m := NewTextMessage([]byte(strconv.Itoa(i)))
+		for _, s := range all {
+			testutil.NoErr(t, s.QueueAll([]*Message{m}))
+		}
+	}
+	for ci, c := range conns {
+		for i := range count {
+			if got, want := readText(t, c), "4"+strconv.Itoa(i); got != want {
+				t.Fatalf("client %d: got %q, want %q", ci, got, want)
+			}
+		}
+		_ = c.CloseNow()
+	}
+}
