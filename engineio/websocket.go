@@ -65,6 +65,11 @@ func (s *Session) readLoop(conn *websocket.Conn) {
 	}
 }
 
+// maxPooledReadBuf bounds the scratch buffers readWS keeps for reuse; a
+// larger message's buffer is left to the collector. sync.Pool drops idle
+// buffers within two collections.
+const maxPooledReadBuf = 1 << 20
+
 // readBufs holds scratch buffers for readWS.
 var readBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
@@ -97,7 +102,7 @@ func readWS(ctx context.Context, conn *websocket.Conn) (websocket.MessageType, [
 			data = []byte{}
 		}
 	}
-	if cap(b) <= 64<<10 {
+	if cap(b) <= maxPooledReadBuf {
 		*bp = b[:0]
 		readBufs.Put(bp)
 	}
