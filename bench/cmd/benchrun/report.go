@@ -474,7 +474,7 @@ const limitsText = `## What limits each scenario
 // run with this one: the library changed in between, the peers did not.
 func writeBeforeAfter(b *strings.Builder, before, after *agg, bm, am *meta) {
 	fmt.Fprintf(b, "### Before and after the library changes\n\n")
-	fmt.Fprintf(b, "The same suite on the same machine, earlier (gosio %s, %s) and in this run (gosio %s). Medians of the runs; the ratio columns are gosio ÷ the other server *within* each run, so machine drift cancels out.\n\n", bm.GitSHA, bm.Date, am.GitSHA)
+	fmt.Fprintf(b, "The same suite on the same machine with the library before the changes (gosio %s, run of %s) and in this run (gosio %s). Medians of the runs; the ratio columns are gosio ÷ the other server *within* each run, so machine drift cancels out.\n\n", bm.GitSHA, bm.Date, am.GitSHA)
 	var rows [][]string
 	seen := map[string]bool{}
 	for _, t := range targets {
