@@ -3,6 +3,7 @@ package engineio
 import (
 	"encoding/base64"
 	"sync"
+	"sync/atomic"
 )
 
 // A Message is one Engine.IO message packet, encoded once so that the same
@@ -15,15 +16,10 @@ type Message struct {
 	frame  []byte
 	binary bool
 
-	b64Once sync.Once
-	b64     []byte // "b"+base64 form of a binary message, made on first use
-
 	wsOnce sync.Once
-	ws     []byte // the whole WebSocket frame (server frames are not masked), made on first use
+	ws     []byte // the whole WebSocket frame (server frames are not masked): made on first use, or at once with headroom
 
-	// room holds frame after FrameHeadroom free bytes, where wsFrame writes
-	// the WebSocket header instead of copying the frame; nil otherwise.
-	room []byte
+	b64 atomic.Pointer[[]byte] // "b"+base64 form of a binary message, made on first use
 }
 
 // FrameHeadroom is the free space NewTextMessageRoom wants before a
@@ -39,7 +35,10 @@ func NewTextMessageRoom(buf []byte) *Message {
 	if len(buf) <= FrameHeadroom || buf[FrameHeadroom] != typeMessage {
 		panic("engineio: NewTextMessageRoom: buf[FrameHeadroom] must be '4'")
 	}
-	return &Message{frame: buf[FrameHeadroom:], room: buf}
+	m := &Message{frame: buf[FrameHeadroom:]}
+	h := putFrameHeader(buf[:FrameHeadroom], false, len(m.frame))
+	m.ws = buf[FrameHeadroom-h:]
+	return m
 }
 
 // NewTextMessage returns a text message carrying a copy of data.
@@ -84,49 +83,57 @@ func (m *Message) size() int { return len(m.frame) }
 
 // base64Frame returns the text form of a binary message: 'b' + base64.
 func (m *Message) base64Frame() []byte {
-	m.b64Once.Do(func() {
-		m.b64 = appendPollingPacket(make([]byte, 0, 1+base64.StdEncoding.EncodedLen(len(m.frame))), 0, m.frame, true)
-	})
-	return m.b64
+	if p := m.b64.Load(); p != nil {
+		return *p
+	}
+	b := appendPollingPacket(make([]byte, 0, 1+base64.StdEncoding.EncodedLen(len(m.frame))), 0, m.frame, true)
+	m.b64.CompareAndSwap(nil, &b) // racing callers build the same bytes
+	return *m.b64.Load()
 }
 
 // wsFrame returns m as a complete WebSocket frame: header and payload. A
 // server's frames are not masked, so the same bytes serve every session.
 func (m *Message) wsFrame() []byte {
 	m.wsOnce.Do(func() {
-		opcode := byte(0x1) // text
-		if m.binary {
-			opcode = 0x2
+		if m.ws != nil {
+			return // built with headroom
 		}
-		n := len(m.frame)
-		var hdr [10]byte
-		hdr[0] = 0x80 | opcode // FIN
-		h := 2
-		switch {
-		case n < 126:
-			hdr[1] = byte(n)
-		case n <= 0xFFFF:
-			hdr[1] = 126
-			hdr[2], hdr[3] = byte(n>>8), byte(n)
-			h = 4
-		default:
-			hdr[1] = 127
-			for i := range 8 {
-				hdr[2+i] = byte(uint64(n) >> (56 - 8*i))
-			}
-			h = 10
-		}
-		if m.room != nil {
-			m.ws = m.room[FrameHeadroom-h:]
-			copy(m.ws, hdr[:h])
-			return
-		}
-		ws := make([]byte, h+n)
-		copy(ws, hdr[:h])
+		var hdr [FrameHeadroom]byte
+		h := putFrameHeader(hdr[:], m.binary, len(m.frame))
+		ws := make([]byte, h+len(m.frame))
+		copy(ws, hdr[FrameHeadroom-h:])
 		copy(ws[h:], m.frame)
 		m.ws = ws
 	})
 	return m.ws
+}
+
+// putFrameHeader writes the header of a final, unmasked WebSocket frame
+// with n payload bytes at the end of room (FrameHeadroom bytes) and
+// returns its length.
+func putFrameHeader(room []byte, binary bool, n int) int {
+	opcode := byte(0x1) // text
+	if binary {
+		opcode = 0x2
+	}
+	var h int
+	switch {
+	case n < 126:
+		h = 2
+		room[FrameHeadroom-1] = byte(n)
+	case n <= 0xFFFF:
+		h = 4
+		room[FrameHeadroom-3] = 126
+		room[FrameHeadroom-2], room[FrameHeadroom-1] = byte(n>>8), byte(n)
+	default:
+		h = 10
+		room[FrameHeadroom-9] = 127
+		for i := range 8 {
+			room[FrameHeadroom-8+i] = byte(uint64(n) >> (56 - 8*i))
+		}
+	}
+	room[FrameHeadroom-h] = 0x80 | opcode // FIN
+	return h
 }
 
 // pollingFrame returns m as one record of a polling payload.
