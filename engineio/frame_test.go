@@ -212,22 +212,7 @@ func TestQueueAllKeepsOrderWithSend(t *testing.T) {
 		clients = 40
 		count   = 300
 	)
-	var (
-		mu       sync.Mutex
-		sessions []*Session
-	)
-	ts := newTestServer(t, quietOptions(), func(s *Session) {
-		mu.Lock()
-		sessions = append(sessions, s)
-		mu.Unlock()
-	})
-	conns := make([]*websocket.Conn, clients)
-	for i := range conns {
-		conns[i], _ = ts.openWS(t)
-	}
-	mu.Lock()
-	all := slices.Clone(sessions)
-	mu.Unlock()
+	conns, all := openSessions(t, clients)
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		for i := range count {
@@ -271,22 +256,7 @@ func TestQueueAllManySessions(t *testing.T) {
 		clients = 3*writerChunk + 17
 		count   = 20
 	)
-	var (
-		mu       sync.Mutex
-		sessions []*Session
-	)
-	ts := newTestServer(t, quietOptions(), func(s *Session) {
-		mu.Lock()
-		sessions = append(sessions, s)
-		mu.Unlock()
-	})
-	conns := make([]*websocket.Conn, clients)
-	for i := range conns {
-		conns[i], _ = ts.openWS(t)
-	}
-	mu.Lock()
-	all := slices.Clone(sessions)
-	mu.Unlock()
+	conns, all := openSessions(t, clients)
 	for i := range count {
 		m := NewTextMessage([]byte(strconv.Itoa(i)))
 		for _, s := range all {
@@ -301,4 +271,26 @@ func TestQueueAllManySessions(t *testing.T) {
 		}
 		_ = c.CloseNow()
 	}
+}
+
+// openSessions opens n WebSocket sessions on a new test server and returns
+// the clients' connections and the server's sessions (in no matching order).
+func openSessions(t *testing.T, n int) ([]*websocket.Conn, []*Session) {
+	t.Helper()
+	var (
+		mu       sync.Mutex
+		sessions []*Session
+	)
+	ts := newTestServer(t, quietOptions(), func(s *Session) {
+		mu.Lock()
+		sessions = append(sessions, s)
+		mu.Unlock()
+	})
+	conns := make([]*websocket.Conn, n)
+	for i := range conns {
+		conns[i], _ = ts.openWS(t)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return conns, slices.Clone(sessions)
 }

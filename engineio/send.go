@@ -4,24 +4,27 @@ package engineio
 // other message is queued between them, which keeps a Socket.IO packet and
 // its binary attachments together. It fails as Send does.
 func (s *Session) SendAll(msgs []*Message) error {
+	return s.sendAll(msgs, func(size int) {
+		if !s.writeInlineLocked(msgs) {
+			s.queue = append(s.queue, msgs...)
+			s.queued += size
+			s.kickLocked()
+		}
+	})
+}
+
+// sendAll admits msgs (size bytes) under s.mu, as SendAll documents, and
+// calls queue with their size to queue or write them.
+func (s *Session) sendAll(msgs []*Message, queue func(size int)) error {
 	size := 0
 	for _, m := range msgs {
 		size += m.size()
 	}
 	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return ErrClosed
+	if err := s.admitLocked(size); err != nil {
+		return err
 	}
-	if s.queued > 0 && s.queued+size > s.srv.opts.SendQueueLimit {
-		s.closeLocked(ReasonTransportError, ErrSlowClient, closeByError)
-		return ErrSlowClient
-	}
-	if !s.writeInlineLocked(msgs) {
-		s.queue = append(s.queue, msgs...)
-		s.queued += size
-		s.kickLocked()
-	}
+	queue(size)
 	s.mu.Unlock()
 	return nil
 }
@@ -49,22 +52,7 @@ func (s *Session) SendAllVolatile(msgs []*Message) bool {
 // with one system call: a burst of broadcasts then costs one write per
 // session rather than one per message. It fails as SendAll does.
 func (s *Session) QueueAll(msgs []*Message) error {
-	size := 0
-	for _, m := range msgs {
-		size += m.size()
-	}
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return ErrClosed
-	}
-	if s.queued > 0 && s.queued+size > s.srv.opts.SendQueueLimit {
-		s.closeLocked(ReasonTransportError, ErrSlowClient, closeByError)
-		return ErrSlowClient
-	}
-	s.queueForPoolLocked(msgs, size)
-	s.mu.Unlock()
-	return nil
+	return s.sendAll(msgs, func(size int) { s.queueForPoolLocked(msgs, size) })
 }
 
 // QueueAllVolatile is QueueAll for volatile messages: it queues msgs only

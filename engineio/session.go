@@ -154,16 +154,27 @@ func (s *Session) Done() <-chan struct{} { return s.done }
 // which case the session is closed.
 func (s *Session) Send(m *Message) error {
 	s.mu.Lock()
+	if err := s.admitLocked(m.size()); err != nil {
+		return err
+	}
+	s.enqueueLocked(m)
+	s.mu.Unlock()
+	return nil
+}
+
+// admitLocked checks that size more bytes may be queued. If not, it
+// unlocks s.mu and returns ErrClosed after the session closed, or closes
+// the session and returns ErrSlowClient when the bytes would pass
+// SendQueueLimit.
+func (s *Session) admitLocked(size int) error {
 	if s.closed {
 		s.mu.Unlock()
 		return ErrClosed
 	}
-	if s.queued > 0 && s.queued+m.size() > s.srv.opts.SendQueueLimit {
+	if s.queued > 0 && s.queued+size > s.srv.opts.SendQueueLimit {
 		s.closeLocked(ReasonTransportError, ErrSlowClient, closeByError)
 		return ErrSlowClient
 	}
-	s.enqueueLocked(m)
-	s.mu.Unlock()
 	return nil
 }
 
