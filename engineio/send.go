@@ -16,10 +16,7 @@ func (s *Session) SendAll(msgs []*Message) error {
 // sendAll admits msgs (size bytes) under s.mu, as SendAll documents, and
 // calls queue with their size to queue or write them.
 func (s *Session) sendAll(msgs []*Message, queue func(size int)) error {
-	size := 0
-	for _, m := range msgs {
-		size += m.size()
-	}
+	size := sizeOf(msgs)
 	s.mu.Lock()
 	if err := s.admitLocked(size); err != nil {
 		return err
@@ -33,12 +30,10 @@ func (s *Session) sendAll(msgs []*Message, queue func(size int)) error {
 // them right now, as SendVolatile does, and reports whether it did.
 func (s *Session) SendAllVolatile(msgs []*Message) bool {
 	s.mu.Lock()
-	ok := !s.closed && s.queued == 0 && (s.transport == webSocket || s.poll != nil)
+	ok := s.readyLocked()
 	if ok && !s.writeInlineLocked(msgs) {
-		for _, m := range msgs {
-			s.queue = append(s.queue, m)
-			s.queued += m.size()
-		}
+		s.queue = append(s.queue, msgs...)
+		s.queued += sizeOf(msgs)
 		s.kickLocked()
 	}
 	s.mu.Unlock()
@@ -60,13 +55,9 @@ func (s *Session) QueueAll(msgs []*Message) error {
 // reports whether it did.
 func (s *Session) QueueAllVolatile(msgs []*Message) bool {
 	s.mu.Lock()
-	ok := !s.closed && s.queued == 0 && (s.transport == webSocket || s.poll != nil)
+	ok := s.readyLocked()
 	if ok {
-		size := 0
-		for _, m := range msgs {
-			size += m.size()
-		}
-		s.queueForPoolLocked(msgs, size)
+		s.queueForPoolLocked(msgs, sizeOf(msgs))
 	}
 	s.mu.Unlock()
 	return ok
@@ -84,4 +75,13 @@ func (s *Session) queueForPoolLocked(msgs []*Message, size int) {
 	case !s.flushing && !s.pooled:
 		s.srv.poolLocked(s)
 	}
+}
+
+// sizeOf is what msgs count against a session's send queue limit.
+func sizeOf(msgs []*Message) int {
+	size := 0
+	for _, m := range msgs {
+		size += m.size()
+	}
+	return size
 }

@@ -183,12 +183,19 @@ func (s *Session) admitLocked(size int) error {
 // GET is pending. It reports whether m was queued.
 func (s *Session) SendVolatile(m *Message) bool {
 	s.mu.Lock()
-	ok := !s.closed && s.queued == 0 && (s.transport == webSocket || s.poll != nil)
+	ok := s.readyLocked()
 	if ok {
 		s.enqueueLocked(m)
 	}
 	s.mu.Unlock()
 	return ok
+}
+
+// readyLocked reports whether the transport can take a volatile message
+// right now: the session is open, nothing is waiting to be written and,
+// over polling, a GET is pending.
+func (s *Session) readyLocked() bool {
+	return !s.closed && s.queued == 0 && (s.transport == webSocket || s.poll != nil)
 }
 
 // SendText queues a text message; a shim over Send.
