@@ -303,31 +303,12 @@ func checkPlaceholders(j []byte, phs []placeholder, n int) error {
 // bytes of data without surrounding whitespace. It returns an
 // ErrInvalidPayload error when data is not a valid JSON array.
 func SplitArray(data json.RawMessage) ([]json.RawMessage, error) {
-	if !validJSON(data) {
+	elems, ok := splitJSON(data)
+	if !ok {
 		return nil, decodeErr(ErrInvalidPayload, "%s is not valid JSON", truncate(data))
 	}
-	i := skipSpace(data, 0)
-	if i >= len(data) || data[i] != '[' {
+	if elems == nil {
 		return nil, decodeErr(ErrInvalidPayload, "%s is not a JSON array", truncate(data))
-	}
-	n := 1 // elements at most: one more than the commas, within reason
-	for _, c := range data[i:] {
-		if c == ',' {
-			n++
-		}
-	}
-	elems := make([]json.RawMessage, 0, min(n, 16))
-	i = skipSpace(data, i+1)
-	for i < len(data) && data[i] != ']' {
-		j := skipValue(data, i)
-		if j < 0 {
-			return nil, decodeErr(ErrInvalidPayload, "malformed JSON array")
-		}
-		elems = append(elems, data[i:j:j])
-		i = skipSpace(data, j)
-		if i < len(data) && data[i] == ',' {
-			i = skipSpace(data, i+1)
-		}
 	}
 	return elems, nil
 }

@@ -1,6 +1,9 @@
 package parser
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"encoding/json"
+)
 
 // maxNesting is the deepest nesting of arrays and objects validJSON
 // accepts: encoding/json's limit, so that both agree.
@@ -11,19 +14,41 @@ const maxNesting = 10000
 // faster on long strings: a packet's JSON is checked on each decode and
 // send, and payloads are mostly string bytes. It does not recurse.
 func validJSON(d []byte) bool {
-	// inObject[k] says whether nesting level k+1 is an object.
+	_, ok := scanJSON(d, false)
+	return ok
+}
+
+// splitJSON checks d as validJSON does and, when d is an array, returns
+// its elements, each the exact text of one element (no surrounding
+// whitespace, capacity clipped): validation and splitting in one pass.
+func splitJSON(d []byte) ([]json.RawMessage, bool) {
+	return scanJSON(d, true)
+}
+
+// scanJSON is validJSON, recording the elements of a top-level array when
+// split is set.
+func scanJSON(d []byte, split bool) ([]json.RawMessage, bool) {
+	// stack[k] says whether nesting level k+1 is an object.
 	var stackBuf [64]bool
 	stack := stackBuf[:0]
+	var elems []json.RawMessage
+	start := 0 // where the current top-level element began
 	i := skipSpace(d, 0)
+	if split && (i >= len(d) || d[i] != '[') {
+		split = false
+	}
 	for {
 		// A value starts at d[i].
 		if i >= len(d) {
-			return false
+			return nil, false
+		}
+		if split && len(stack) == 1 {
+			start = i
 		}
 		switch c := d[i]; {
 		case c == '{' || c == '[':
 			if len(stack) == maxNesting {
-				return false
+				return nil, false
 			}
 			stack = append(stack, c == '{')
 			i = skipSpace(d, i+1)
@@ -34,58 +59,70 @@ func validJSON(d []byte) bool {
 			}
 			if c == '{' {
 				if i = objectKey(d, i); i < 0 {
-					return false
+					return nil, false
 				}
 			}
 			continue // its first element
 		case c == '"':
 			if i = scanString(d, i); i < 0 {
-				return false
+				return nil, false
 			}
 		case c == '-' || isDigit(c):
 			if i = scanNumber(d, i); i < 0 {
-				return false
+				return nil, false
 			}
 		case c == 't':
 			if !hasAt(d, i, "true") {
-				return false
+				return nil, false
 			}
 			i += 4
 		case c == 'f':
 			if !hasAt(d, i, "false") {
-				return false
+				return nil, false
 			}
 			i += 5
 		case c == 'n':
 			if !hasAt(d, i, "null") {
-				return false
+				return nil, false
 			}
 			i += 4
 		default:
-			return false
+			return nil, false
 		}
 		// A value ended before d[i]: close containers, or go on to the
 		// next element.
 		for {
+			if split && len(stack) == 1 {
+				if elems == nil {
+					elems = make([]json.RawMessage, 0, 4)
+				}
+				elems = append(elems, d[start:i:i])
+			}
 			i = skipSpace(d, i)
 			if len(stack) == 0 {
-				return i == len(d)
+				if i != len(d) {
+					return nil, false
+				}
+				if split && elems == nil {
+					elems = []json.RawMessage{}
+				}
+				return elems, true
 			}
 			if i >= len(d) {
-				return false
+				return nil, false
 			}
 			obj := stack[len(stack)-1]
 			if d[i] == ',' {
 				i = skipSpace(d, i+1)
 				if obj {
 					if i = objectKey(d, i); i < 0 {
-						return false
+						return nil, false
 					}
 				}
 				break
 			}
 			if d[i] != "]}"[b2i(obj)] {
-				return false
+				return nil, false
 			}
 			i++
 			stack = stack[:len(stack)-1]

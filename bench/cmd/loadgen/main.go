@@ -35,6 +35,7 @@ type env struct {
 	res      *result.Result
 	ctx      context.Context
 	quick    bool
+	size     int // payload size of the profile-echo scenarios
 	lastSrv  procstat.Sample
 	lastSelf procstat.Sample
 	lastT    time.Time
@@ -159,6 +160,7 @@ func main() {
 	flag.StringVar(&out, "out", "", "result file (default stdout)")
 	flag.IntVar(&rep, "rep", 1, "repetition number, recorded in the result")
 	flag.BoolVar(&e.quick, "quick", false, "smaller sizes and shorter steps (smoke profile)")
+	flag.IntVar(&e.size, "size", 32, "payload size in bytes of the profile-echo scenario")
 	flag.Parse()
 
 	run, ok := scenarios[scenario]

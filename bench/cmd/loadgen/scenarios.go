@@ -829,7 +829,7 @@ func runProfileEcho(e *env) error {
 	m := map[string]float64{}
 	samples, errs := closedLoop(e, 100, time.Second, 15*time.Second, m, func(w int, t int64) bool {
 		c := cs[w]
-		bufs[w] = echoFrame(bufs[w], c, t, 0, 32)
+		bufs[w] = echoFrame(bufs[w], c, t, 0, e.size)
 		if c.send(bufs[w]) != nil {
 			return false
 		}
@@ -837,7 +837,7 @@ func runProfileEcho(e *env) error {
 	})
 	m["acks_per_s"] = float64(len(samples)) / 15
 	m["errors"] = float64(errs)
-	e.point("closed K=100 size=32", nil, m, samples, nil)
+	e.point(fmt.Sprintf("closed K=100 size=%d", e.size), nil, m, samples, nil)
 	return nil
 }
 
