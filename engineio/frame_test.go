@@ -257,6 +257,12 @@ func TestQueueAllManySessions(t *testing.T) {
 		count   = 20
 	)
 	conns, all := openSessions(t, clients)
+	// Allow more writers than the default GOMAXPROCS-1, which is one on a
+	// two-core machine.
+	p := &all[0].srv.writers
+	p.mu.Lock()
+	p.max = 4
+	p.mu.Unlock()
 	for i := range count {
 		m := NewTextMessage([]byte(strconv.Itoa(i)))
 		for _, s := range all {
