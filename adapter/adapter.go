@@ -191,12 +191,45 @@ type Factory func(nsp Namespace) Adapter
 // Encode encodes p once into the Engine.IO messages every recipient gets:
 // the packet's text, then one binary message per attachment.
 func Encode(p *parser.Packet) []*engineio.Message {
+	return encodeText(parser.AppendText(frameBuf(len(p.Data)), p), p.Attachments)
+}
+
+// EncodeArgs is Encode for p with args as its data array (p.Data and
+// p.Attachments are ignored): parser.MarshalArgs writes the array straight
+// into the frame, so that the packet is built once. It fails as MarshalArgs
+// does.
+func EncodeArgs(p *parser.Packet, args ...any) ([]*engineio.Message, error) {
+	head := *p
+	head.Data, head.Attachments = nil, nil
+	text := parser.AppendText(frameBuf(0), &head)
+	n := len(text)
+	text, atts, err := parser.MarshalArgs(text, args...)
+	if err != nil {
+		return nil, err
+	}
+	if len(atts) > 0 {
+		// The header counts the attachments: write it again.
+		head.Data, head.Attachments = text[n:], atts
+		return Encode(&head), nil
+	}
+	return encodeText(text, nil), nil
+}
+
+// frameBuf returns a buffer for a text frame of about n data bytes: room
+// for the WebSocket header, then the Engine.IO message type.
+func frameBuf(n int) []byte {
 	const room = engineio.FrameHeadroom
-	text := parser.AppendText(make([]byte, room+1, room+64+len(p.Data)), p)
-	text[room] = '4'
-	frames := make([]*engineio.Message, 1+len(p.Attachments))
+	b := make([]byte, room+1, room+64+n)
+	b[room] = '4'
+	return b
+}
+
+// encodeText returns the messages of a packet whose text frame (made with
+// frameBuf) is done.
+func encodeText(text []byte, atts [][]byte) []*engineio.Message {
+	frames := make([]*engineio.Message, 1+len(atts))
 	frames[0] = engineio.NewTextMessageRoom(text)
-	for i, a := range p.Attachments {
+	for i, a := range atts {
 		frames[1+i] = engineio.NewBinaryMessage(a)
 	}
 	return frames

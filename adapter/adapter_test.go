@@ -1,6 +1,7 @@
 package adapter
 
 import (
+	"encoding/json"
 	"errors"
 	"slices"
 	"sort"
@@ -212,4 +213,47 @@ func TestMemoryOwnRooms(t *testing.T) {
 	testutil.Equal(t, sorted(m.match(&BroadcastOptions{Rooms: []string{"b"}})), []string{"a"})
 	m.DelAll("a")
 	testutil.Equal(t, sorted(m.Rooms()), []string{})
+}
+
+// TestEncodeArgs checks that EncodeArgs gives the messages Encode gives for
+// the packet with MarshalArgs's data and attachments.
+func TestEncodeArgs(t *testing.T) {
+	big := strings.Repeat("x", 300) // a frame longer than frameBuf's slack
+	for _, tc := range []struct {
+		name string
+		p    parser.Packet
+		args []any
+	}{
+		{"no args", parser.Packet{Type: parser.Ack, Namespace: "/", ID: 7, HasID: true}, nil},
+		{"strings", parser.Packet{Type: parser.Ack, Namespace: "/", ID: 1, HasID: true}, []any{"a", 1, true}},
+		{"namespace", parser.Packet{Type: parser.Ack, Namespace: "/admin", ID: 12345678901, HasID: true}, []any{map[string]any{"k": big}}},
+		{"event", parser.Packet{Type: parser.Event, Namespace: "/"}, []any{"ev", big}},
+		{"binary", parser.Packet{Type: parser.Ack, Namespace: "/x", ID: 3, HasID: true}, []any{[]byte{1, 2}, "s", []byte{3}}},
+		{"ignores data", parser.Packet{Type: parser.Ack, ID: 2, HasID: true, Data: []byte(`["old"]`), Attachments: [][]byte{{9}}}, []any{"new"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := EncodeArgs(&tc.p, tc.args...)
+			testutil.NoErr(t, err)
+			want := tc.p
+			want.Data, want.Attachments, err = parser.MarshalArgs(nil, tc.args...)
+			testutil.NoErr(t, err)
+			testutil.Equal(t, frameTexts(got), frameTexts(Encode(&want)))
+		})
+	}
+	if _, err := EncodeArgs(&parser.Packet{Type: parser.Ack, HasID: true}, json.RawMessage(`{`)); err == nil {
+		t.Fatal("EncodeArgs with invalid JSON: no error")
+	}
+}
+
+// frameTexts describes messages for comparison: "t:" or "b:" and the data.
+func frameTexts(ms []*engineio.Message) []string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		kind := "t:"
+		if m.IsBinary() {
+			kind = "b:"
+		}
+		out[i] = kind + string(m.Data())
+	}
+	return out
 }

@@ -31,7 +31,8 @@ func scanJSON(d []byte, split bool) ([]json.RawMessage, bool) {
 	// stack[k] says whether nesting level k+1 is an object.
 	var stackBuf [64]bool
 	stack := stackBuf[:0]
-	var elems []json.RawMessage
+	var elemBuf [8]json.RawMessage // elements, until there are more
+	elems := elemBuf[:0]
 	start := 0 // where the current top-level element began
 	i := skipSpace(d, 0)
 	if split && (i >= len(d) || d[i] != '[') {
@@ -93,9 +94,6 @@ func scanJSON(d []byte, split bool) ([]json.RawMessage, bool) {
 		// next element.
 		for {
 			if split && len(stack) == 1 {
-				if elems == nil {
-					elems = make([]json.RawMessage, 0, 4)
-				}
 				elems = append(elems, d[start:i:i])
 			}
 			i = skipSpace(d, i)
@@ -103,10 +101,10 @@ func scanJSON(d []byte, split bool) ([]json.RawMessage, bool) {
 				if i != len(d) {
 					return nil, false
 				}
-				if split && elems == nil {
-					elems = []json.RawMessage{}
+				if !split {
+					return nil, true
 				}
-				return elems, true
+				return append(make([]json.RawMessage, 0, len(elems)), elems...), true
 			}
 			if i >= len(d) {
 				return nil, false

@@ -454,11 +454,11 @@ func (s *Socket) ackFunc(id uint64) Ack {
 		if !s.Connected() {
 			return &DisconnectError{Reason: ReasonTransportClose}
 		}
-		data, atts, err := parser.MarshalArgs(nil, args...)
+		frames, err := adapter.EncodeArgs(&parser.Packet{Type: parser.Ack, Namespace: s.nsp.name, ID: id, HasID: true}, args...)
 		if err != nil {
 			return err
 		}
-		return s.conn.sendPacket(&parser.Packet{Type: parser.Ack, Namespace: s.nsp.name, ID: id, HasID: true, Data: data, Attachments: atts}, false)
+		return s.conn.send(frames, false)
 	}
 }
 

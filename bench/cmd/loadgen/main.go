@@ -35,7 +35,8 @@ type env struct {
 	res      *result.Result
 	ctx      context.Context
 	quick    bool
-	size     int // payload size of the profile-echo scenarios
+	size     int     // payload size of the profile-echo scenario
+	rate     float64 // offered rate of the profile-echo-open scenario
 	lastSrv  procstat.Sample
 	lastSelf procstat.Sample
 	lastT    time.Time
@@ -161,6 +162,7 @@ func main() {
 	flag.IntVar(&rep, "rep", 1, "repetition number, recorded in the result")
 	flag.BoolVar(&e.quick, "quick", false, "smaller sizes and shorter steps (smoke profile)")
 	flag.IntVar(&e.size, "size", 32, "payload size in bytes of the profile-echo scenario")
+	flag.Float64Var(&e.rate, "rate", 40000, "offered echoes per second of the profile-echo-open scenario")
 	flag.Parse()
 
 	run, ok := scenarios[scenario]

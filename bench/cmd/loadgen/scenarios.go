@@ -893,16 +893,16 @@ func runProfileEchoOpen(e *env) error {
 	h := &handlers{ack: func(_ *client, body []byte) { rec.stamped(body) }}
 	cs, _ := connectMany(e.ctx, e.wsURL(), 0, 1000, 200, h, nil)
 	var buf []byte
-	const rate = 40000
+	total := int(e.rate * 15)
 	e.mark()
-	lag := schedule(rate, rate*15, func(j int, due int64) {
+	lag := schedule(e.rate, total, func(j int, due int64) {
 		c := cs[j%len(cs)]
 		buf = echoFrame(buf, c, due, 1, 32)
 		_ = c.send(buf)
 	})
-	got := rec.waitCount(1, rate*15, time.Now().Add(2*time.Second))
-	m := map[string]float64{"delivered": float64(got) / (rate * 15), "sender_lag_ms": float64(lag.Microseconds()) / 1000}
+	got := rec.waitCount(1, total, time.Now().Add(2*time.Second))
+	m := map[string]float64{"delivered": float64(got) / float64(total), "sender_lag_ms": float64(lag.Microseconds()) / 1000}
 	e.cpu(m)
-	e.point("open rate=40000", nil, m, rec.take(1), nil)
+	e.point(fmt.Sprintf("open rate=%.0f", e.rate), nil, m, rec.take(1), nil)
 	return nil
 }
