@@ -106,13 +106,15 @@ func (r *recorder) quiet(d, maxWait time.Duration) {
 // at its intended time due (µs on the load generator's clock); it returns
 // how far behind its schedule the sender fell at worst.
 func schedule(rate float64, total int, send func(i int, due int64)) time.Duration {
+	sl := newSleeper()
+	defer sl.close()
 	start := now()
 	var worst int64
 	for i := 0; i < total; {
 		due := start + int64(float64(i)*1e6/rate)
 		n := now()
 		if n < due {
-			time.Sleep(time.Duration(min(due-n, 1000)) * time.Microsecond)
+			sl.sleep(time.Duration(min(due-n, 1000)) * time.Microsecond)
 			continue
 		}
 		worst = max(worst, n-due)
