@@ -27,7 +27,7 @@ var sections = []section{
 		"WebSocket-only clients connected at concurrency 200 up to each size; after `/gc` and a settle, KiB/conn = (RSS_N − RSS_0)/N from `/proc/<pid>/status`. The storm row is the ramp to 10k: handshakes/s (WS upgrade + `0` open + `40` → `40{sid}`) and per-handshake latency. `hold` is the CPU used by 19k idle connections over a few seconds.",
 		nil, []col{{"kib_per_conn", "KiB/conn", false}, {"peak_rss_mib", "peak RSS MiB", false}, {"goroutines_per_conn", "goroutines/conn", false}, {"handshakes_per_s", "handshakes/s", true}, {"p99_ms", "handshake p99 ms", false}, {"server_cpu", "server CPU (cores)", false}, {"lost", "connections lost", false}}},
 	{"echo", "S3. Ack echo",
-		"1,000 connected clients. Closed loop: K workers, each with one request in flight (`42<id>[\"echo\",{...}]` → `43<id>[{...}]`), 1 s warm-up then 2 s measured. Open loop: a fixed offered rate of 32-byte echoes, latency from the intended send time; the ladder stops at the first step that loses an ack or has p99 > 250 ms.",
+		"1,000 connected clients. Closed loop: K workers, each with one request in flight (`42<id>[\"echo\",{...}]` → `43<id>[{...}]`), 1 s warm-up then 2 s measured. Open loop: a fixed offered rate of 32-byte echoes, latency from the intended send time, for 2 s a step or longer at low rates so that every step has at least 20,000 samples (10 s at 2,000/s); the ladder stops at the first step that loses an ack or has p99 > 250 ms.",
 		nil, []col{{"acks_per_s", "acks/s", true}, {"p50_ms", "p50 ms", false}, {"p99_ms", "p99 ms", false}, {"delivered", "delivered", true}, {"server_cpu", "server CPU", false}, {"cpu_s_per_1k", "CPU-s per 1k acks", false}}},
 	{"bcast1k", "S4a. Broadcast fan-out, 1,000 receivers",
 		"`bcast` → `io.emit(\"b\", data)` of a ~100-byte frame. Open-loop steps of 2 s at fixed broadcasts/s; a step passes when every delivery arrives within 2 s of the step's end and p99 ≤ 250 ms; the ladder stops at the first failure. *max sustainable* is the last passing step × receivers. *saturated* sends a burst back to back (200k deliveries) and divides deliveries by the time from the first send to the last delivery.",
@@ -449,7 +449,10 @@ the same way for every language.
 WebSocket (coder/websocket) and polling (net/http), identical for every server. Payloads carry
 ` + "`{\"t\":<µs>,\"s\":<step>,...}`" + `; both stamps come from the load generator's monotonic clock. Open-loop steps
 stamp the *intended* send time of the schedule (no coordinated omission); if the sender itself falls more
-than 50 ms behind its schedule the point says so. Every latency sample is kept and written out;
+than 50 ms behind its schedule the point says so. The sender waits for each send time on a timerfd read
+through Go's poller, not with time.Sleep, which on an idle Go process wakes up to 1 ms late (the runtime
+waits in epoll with a millisecond timeout) and would put a ~1.2 ms floor under every server's p99 at low
+rates. Every latency sample is kept and written out;
 percentiles are nearest-rank over the exact samples. A point where the load generator used more than
 90% of its core while the server used less is marked *load-generator bound*. Client sockets use rotating
 127.0.x.y source addresses so that TIME_WAIT of earlier runs never exhausts ephemeral ports.

@@ -308,7 +308,10 @@ func runEcho(e *env) error {
 	var buf []byte
 	for i, rate := range rates {
 		step := i + 1
-		total := int(rate * stepDur.Seconds())
+		// At least 20,000 samples a step, so that p99 is not decided by
+		// a handful of them.
+		secs := max(stepDur.Seconds(), 20000/rate)
+		total := int(rate * secs)
 		e.mark()
 		lag := schedule(rate, total, func(j int, due int64) {
 			c := cs[j%len(cs)]
@@ -316,7 +319,7 @@ func runEcho(e *env) error {
 			_ = c.send(buf)
 		})
 		got := rec.waitCount(step, total, time.Now().Add(2*time.Second))
-		m := map[string]float64{"rate": rate, "delivered": float64(got) / float64(total), "acks_per_s": float64(got) / stepDur.Seconds(), "sender_lag_ms": float64(lag.Microseconds()) / 1000}
+		m := map[string]float64{"rate": rate, "delivered": float64(got) / float64(total), "acks_per_s": float64(got) / secs, "sender_lag_ms": float64(lag.Microseconds()) / 1000}
 		e.cpu(m)
 		samples := rec.take(step)
 		result.LatencyMetrics(slices.Clone(samples), m)
