@@ -95,6 +95,13 @@ func (c *conn) drain() {
 		t := c.tasks[c.next]
 		c.tasks[c.next] = nil
 		c.next++
+		if c.next >= 64 && 2*c.next >= len(c.tasks) {
+			// A queue that never empties moves its waiting tasks to the
+			// front, so that its array does not grow with every task run.
+			n := copy(c.tasks, c.tasks[c.next:])
+			clear(c.tasks[n:])
+			c.tasks, c.next = c.tasks[:n], 0
+		}
 		c.mu.Unlock()
 		c.run(t)
 	}

@@ -83,3 +83,30 @@ func TestEventName(t *testing.T) {
 		testutil.Equal(t, eventName([]byte(raw)), want)
 	}
 }
+
+// TestTaskQueueStaysSmall checks that a conn's task queue that never
+// empties (each task queues the next) does not keep every task it ran.
+func TestTaskQueueStaysSmall(t *testing.T) {
+	c := &conn{srv: &Server{}}
+	const n = 10000
+	done := make(chan struct{})
+	var step func(i int) func()
+	step = func(i int) func() {
+		return func() {
+			if i == n {
+				close(done)
+				return
+			}
+			c.dispatch(step(i + 1))
+			c.mu.Lock()
+			size := cap(c.tasks)
+			c.mu.Unlock()
+			if size > 256 {
+				t.Errorf("after %d tasks the queue's array holds %d", i, size)
+			}
+		}
+	}
+	c.dispatch(step(0))
+	<-done
+	c.srv.wg.Wait()
+}
