@@ -726,11 +726,10 @@ func (s *ClientSocket) ackFunc(id uint64) Ack {
 		if sent.Swap(true) {
 			return ErrAckAlreadySent
 		}
-		data, atts, err := parser.MarshalArgs(nil, args...)
+		frames, err := adapter.EncodeArgs(&parser.Packet{Type: parser.Ack, Namespace: s.nsp, ID: id, HasID: true}, args...)
 		if err != nil {
 			return err
 		}
-		frames := adapter.Encode(&parser.Packet{Type: parser.Ack, Namespace: s.nsp, ID: id, HasID: true, Data: data, Attachments: atts})
 		s.m.mu.Lock()
 		defer s.m.mu.Unlock()
 		if !s.connected || !s.m.sendLocked(frames, false) {
