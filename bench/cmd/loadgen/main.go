@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -163,6 +164,7 @@ func main() {
 	flag.BoolVar(&e.quick, "quick", false, "smaller sizes and shorter steps (smoke profile)")
 	flag.IntVar(&e.size, "size", 32, "payload size in bytes of the profile-echo scenario")
 	flag.Float64Var(&e.rate, "rate", 40000, "offered echoes per second of the profile-echo-open scenario")
+	cpuProfile := flag.String("cpuprofile", "", "write the load generator's own CPU profile to this file")
 	flag.Parse()
 
 	run, ok := scenarios[scenario]
@@ -174,7 +176,21 @@ func main() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	e.ctx = ctx
-	if err := run(&e); err != nil {
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			logf("cpuprofile: %v", err)
+			os.Exit(1)
+		}
+	}
+	err := run(&e)
+	if *cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
+	if err != nil {
 		e.res.Error = err.Error()
 		logf("%s against %s: %v", scenario, server, err)
 	}

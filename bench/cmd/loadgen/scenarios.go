@@ -266,7 +266,7 @@ func closedLoop(e *env, k int, warm, dur time.Duration, m map[string]float64, do
 }
 
 func runEcho(e *env) error {
-	conns, dur, stepDur := 1000, 2*time.Second, 2*time.Second
+	conns, dur, stepDur := 1000, 2*time.Second, 5*time.Second
 	points := []struct{ k, size int }{{1, 32}, {100, 32}, {1000, 32}, {100, 1024}, {100, 16384}}
 	rates := []float64{2000, 5000, 10000, 20000, 40000, 80000}
 	if e.quick {
@@ -308,8 +308,9 @@ func runEcho(e *env) error {
 	var buf []byte
 	for i, rate := range rates {
 		step := i + 1
-		// At least 20,000 samples a step, so that p99 is not decided by
-		// a handful of them.
+		// At least 20,000 samples and 5 s a step, so that p99 is not
+		// decided by a handful of samples and a step spans the servers'
+		// periodic pauses (V8's mark-compact comes every few seconds).
 		secs := max(stepDur.Seconds(), 20000/rate)
 		total := int(rate * secs)
 		e.mark()
