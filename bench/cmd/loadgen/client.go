@@ -3,9 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -13,8 +11,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-
-	"github.com/coder/websocket"
 )
 
 // epoch is the load generator's clock origin. Every timestamp the suite
@@ -47,29 +43,27 @@ var httpClient = &http.Client{Transport: &http.Transport{
 	IdleConnTimeout:     time.Minute,
 }}
 
-// smallBufClient dials sockets with a fixed 16 KiB receive buffer (set
+// smallBufDial dials sockets with a fixed 16 KiB receive buffer (set
 // before connect, so the advertised window stays small and the kernel does
 // not autotune it), as a constrained client has: a client that stops
 // reading then pushes back on the server within a second, not after the
 // tens of MiB a loopback socket can otherwise absorb.
-var smallBufClient = &http.Client{Transport: &http.Transport{
-	DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-		n := srcNext.Add(1)
-		ip := net.IPv4(127, 0, byte(1+(srcOffset+n/4096)%200), byte(2+n%250))
-		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: ip}, Timeout: 30 * time.Second,
-			Control: func(_, _ string, rc syscall.RawConn) error {
-				var serr error
-				err := rc.Control(func(fd uintptr) {
-					serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 16<<10)
-				})
-				if err != nil {
-					return err
-				}
-				return serr
-			}}
-		return d.DialContext(ctx, network, addr)
-	},
-}}
+func smallBufDial(ctx context.Context, network, addr string) (net.Conn, error) {
+	n := srcNext.Add(1)
+	ip := net.IPv4(127, 0, byte(1+(srcOffset+n/4096)%200), byte(2+n%250))
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: ip}, Timeout: 30 * time.Second,
+		Control: func(_, _ string, rc syscall.RawConn) error {
+			var serr error
+			err := rc.Control(func(fd uintptr) {
+				serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 16<<10)
+			})
+			if err != nil {
+				return err
+			}
+			return serr
+		}}
+	return d.DialContext(ctx, network, addr)
+}
 
 // handlers receive what a client's reader decodes. Each is optional. body
 // aliases the reader's buffer and is valid only during the call.
@@ -84,7 +78,7 @@ type handlers struct {
 // main namespace.
 type client struct {
 	idx    int
-	ws     *websocket.Conn
+	ws     *wsConn
 	h      *handlers
 	nextID atomic.Uint64
 	ackCh  chan struct{} // one signal per ack, for closed-loop workers
@@ -98,35 +92,39 @@ type client struct {
 // the main namespace and waits for its CONNECT reply; it returns the time
 // the whole handshake took.
 func dialWS(ctx context.Context, url string, idx int, h *handlers) (*client, time.Duration, error) {
-	return dialWSWith(ctx, httpClient, url, idx, h)
+	return dialWSWith(ctx, dialContext, url, idx, h)
 }
 
-func dialWSWith(ctx context.Context, hc *http.Client, url string, idx int, h *handlers) (*client, time.Duration, error) {
+// readLimit is the largest message the load generator accepts.
+const readLimit = 16 << 20
+
+func dialWSWith(ctx context.Context, dial func(context.Context, string, string) (net.Conn, error), url string, idx int, h *handlers) (*client, time.Duration, error) {
 	start := time.Now()
-	ws, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{
-		HTTPClient:      hc,
-		CompressionMode: websocket.CompressionDisabled,
-	})
+	ws, err := dialRaw(ctx, dial, url)
 	if err != nil {
 		return nil, 0, err
 	}
-	ws.SetReadLimit(16 << 20)
 	fail := func(err error) (*client, time.Duration, error) {
-		ws.CloseNow()
+		ws.close()
 		return nil, 0, err
 	}
-	_, open, err := ws.Read(ctx)
+	// The handshake's reads must not outlive ctx.
+	if dl, ok := ctx.Deadline(); ok {
+		_ = ws.nc.SetReadDeadline(dl)
+	}
+	_, open, err := ws.readMessage(nil, readLimit)
 	if err != nil {
 		return fail(err)
 	}
 	if len(open) == 0 || open[0] != '0' {
 		return fail(fmt.Errorf("unexpected open packet %q", open))
 	}
-	if err := ws.Write(ctx, websocket.MessageText, []byte("40")); err != nil {
+	if err := ws.write(opText, []byte("40")); err != nil {
 		return fail(err)
 	}
+	var m []byte
 	for {
-		_, m, err := ws.Read(ctx)
+		_, m, err = ws.readMessage(m[:0], readLimit)
 		if err != nil {
 			return fail(err)
 		}
@@ -137,24 +135,21 @@ func dialWSWith(ctx context.Context, hc *http.Client, url string, idx int, h *ha
 			return fail(fmt.Errorf("connect refused: %q", m))
 		}
 		if string(m) == "2" {
-			_ = ws.Write(ctx, websocket.MessageText, []byte("3"))
+			_ = ws.write(opText, []byte("3"))
 		}
 	}
+	_ = ws.nc.SetReadDeadline(time.Time{})
 	d := time.Since(start)
 	c := &client{idx: idx, ws: ws, h: h, ackCh: make(chan struct{}, 1)}
 	go c.read()
 	return c, d, nil
 }
 
-func (c *client) send(b []byte) error {
-	return c.ws.Write(context.Background(), websocket.MessageText, b)
-}
+func (c *client) send(b []byte) error { return c.ws.write(opText, b) }
 
-func (c *client) sendBinary(b []byte) error {
-	return c.ws.Write(context.Background(), websocket.MessageBinary, b)
-}
+func (c *client) sendBinary(b []byte) error { return c.ws.write(opBinary, b) }
 
-func (c *client) close() { c.ws.CloseNow() }
+func (c *client) close() { c.ws.close() }
 
 // pause stops the reader before its next message, so the server's writes
 // back up into the TCP window (a slow consumer); resume undoes it.
@@ -173,7 +168,6 @@ func (c *client) resume() {
 // read is the connection's only reader. It answers pings and hands events,
 // acks and binary acks to the handlers, reusing one buffer.
 func (c *client) read() {
-	ctx := context.Background()
 	buf := make([]byte, 0, 512)
 	var header []byte // a binary ack waiting for its attachment
 	for {
@@ -181,10 +175,8 @@ func (c *client) read() {
 			c.pauseMu.Lock()
 			c.pauseMu.Unlock() //nolint:staticcheck // a barrier
 		}
-		typ, r, err := c.ws.Reader(ctx)
-		if err == nil {
-			buf, err = readInto(r, buf[:0])
-		}
+		typ, b, err := c.ws.readMessage(buf[:0], readLimit)
+		buf = b
 		if err != nil {
 			c.dead.Store(true)
 			if c.h.closed != nil {
@@ -192,7 +184,7 @@ func (c *client) read() {
 			}
 			return
 		}
-		if typ == websocket.MessageBinary {
+		if typ == opBinary {
 			if header != nil && c.h.binAck != nil {
 				c.h.binAck(c, header, buf)
 			}
@@ -235,23 +227,6 @@ func (c *client) waitAck(d time.Duration) bool {
 		return true
 	case <-t.C:
 		return false
-	}
-}
-
-// readInto appends everything r yields to buf.
-func readInto(r io.Reader, buf []byte) ([]byte, error) {
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return buf, nil
-			}
-			return buf, err
-		}
 	}
 }
 

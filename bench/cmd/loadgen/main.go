@@ -164,6 +164,7 @@ func main() {
 	flag.BoolVar(&e.quick, "quick", false, "smaller sizes and shorter steps (smoke profile)")
 	flag.IntVar(&e.size, "size", 32, "payload size in bytes of the profile-echo scenario")
 	flag.Float64Var(&e.rate, "rate", 40000, "offered echoes per second of the profile-echo-open scenario")
+	flag.DurationVar(&minSleep, "minsleep", minSleep, "shortest wait of the open-loop sender")
 	cpuProfile := flag.String("cpuprofile", "", "write the load generator's own CPU profile to this file")
 	flag.Parse()
 
