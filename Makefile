@@ -21,6 +21,7 @@ $(NPM_STAMP): conformance/package.json conformance/package-lock.json
 test: npm
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 20m ./...
+	cd bench && $(GO) vet ./cmd/loadgen && $(GO) test -race -count=1 ./cmd/loadgen
 
 ## lint: gofmt, go vet and staticcheck
 lint:

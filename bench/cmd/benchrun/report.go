@@ -469,13 +469,18 @@ The figures that matter (RSS, CPU time) are read by the load generator from ` + 
 the same way for every language.
 
 **Load generator.** ` + "`bench/cmd/loadgen`" + `, one Go process speaking Engine.IO 4 / Socket.IO 5 directly over
-WebSocket (coder/websocket) and polling (net/http), identical for every server. Payloads carry
+WebSocket and polling (net/http), identical for every server. Its WebSocket client is a minimal RFC 6455
+client of its own (one frame built in place and one write per message, a buffered reader): with
+coder/websocket the load generator used ~0.96 of its core at 40,000 acks/s, which made that step
+load-generator bound for every server. Payloads carry
 ` + "`{\"t\":<µs>,\"s\":<step>,...}`" + `; both stamps come from the load generator's monotonic clock. Open-loop steps
 stamp the *intended* send time of the schedule (no coordinated omission); if the sender itself falls more
 than 50 ms behind its schedule the point says so. The sender waits for each send time on a timerfd read
 through Go's poller, not with time.Sleep, which on an idle Go process wakes up to 1 ms late (the runtime
 waits in epoll with a millisecond timeout) and would put a ~1.2 ms floor under every server's p99 at low
-rates. Every latency sample is kept and written out;
+rates. It sleeps at least 50 µs at a time (arming the timer costs ~8 µs on a virtual machine): above
+20,000 sends/s it sends what fell due since its last wakeup, each stamped with its own intended time, so
+a send can be up to ~50 µs late, which counts in its latency for every server alike. Every latency sample is kept and written out;
 percentiles are nearest-rank over the exact samples. A point where the load generator used more than
 90% of its core while the server used less (medians) is marked *load-generator bound* ("LG-bound" in the
 tables): its latency includes the load generator's own queueing, so such an open-loop step is shown but not

@@ -1,6 +1,7 @@
 // Command loadgen is the suite's load generator: one Go process that speaks
-// Engine.IO 4 / Socket.IO 5 directly over WebSocket (coder/websocket) and
-// HTTP long-polling (net/http), the same for every server under test.
+// Engine.IO 4 / Socket.IO 5 directly over WebSocket (a minimal RFC 6455
+// client of its own, see wsconn.go) and HTTP long-polling (net/http), the
+// same for every server under test.
 //
 // It runs one scenario against one server and writes a result.Result as
 // JSON. Latency is measured from the intended send time (open-loop steps

@@ -183,7 +183,14 @@ func (c *wsConn) readMessage(buf []byte, limit int) (op byte, _ []byte, err erro
 			}
 			continue
 		}
-		if fop != opContinuation {
+		switch {
+		case fop != opContinuation && fop != opText && fop != opBinary:
+			return 0, buf, fmt.Errorf("websocket: unknown opcode %d", fop)
+		case fop == opContinuation && op == 0:
+			return 0, buf, errors.New("websocket: continuation frame without a message")
+		case fop != opContinuation && op != 0:
+			return 0, buf, errors.New("websocket: new message inside a fragmented one")
+		case fop != opContinuation:
 			op = fop
 		}
 		start := len(buf)
