@@ -92,6 +92,9 @@ func targetRows(a *agg) [][]string {
 		if !ok && x.ok() && y.ok() && y.med == 0 && x.med > 0 && t.op == ">=" {
 			verdict = "**met** (" + t.other + " failed the first step)"
 		}
+		if !ok && x.ok() && y.ok() && y.med == 0 && x.med == 0 {
+			verdict = "not judged: both failed the first step in most runs"
+		}
 		if ok {
 			verdict = map[bool]string{true: "**met**", false: "**missed**"}[check(t.op, r, t.want)]
 			if overlap {
@@ -497,6 +500,12 @@ const limitsText = `## What limits each scenario
 - **Ack echo, broadcast, rooms, binary (S3–S6)**: server CPU on its one core, unless a point is marked
   *load-generator bound* (the load generator's single core also has to receive every delivery: at 100-byte
   frames it tops out somewhere above 100k messages/s; compare the raw floor's figures).
+- **Stepped broadcast to 10k receivers (S4b ladder)**: at 1-2 broadcasts/s each broadcast reaches the load
+  generator as a burst of 10,000 messages arriving one every few µs, each waking its core from idle; on a
+  virtual machine that costs the load generator ~20-30 µs per message (its step CPU stays near 0.25 because
+  it idles between bursts), so the p99 of a burst is about the time the load generator needs to take it in,
+  for every server, and sits near the 250 ms pass line. The saturated figure is not affected (the load
+  generator keeps up at 0.6-0.7 of its core when messages queue).
 - **Slow consumers (S7)**: the servers' send-queue policy; healthy-client latency is bounded by CPU.
 - **Polling (S8)**: HTTP request handling on the server's core.
 - A saturated burst that completes in well under a second (gosio's 1k-receiver burst, ~0.15 s) is too short
