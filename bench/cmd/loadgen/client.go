@@ -29,10 +29,15 @@ var (
 	srcOffset = uint32(time.Now().UnixNano() % 200)
 )
 
-func dialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+// loopbackDialer dials from the next source address.
+func loopbackDialer() net.Dialer {
 	n := srcNext.Add(1)
 	ip := net.IPv4(127, 0, byte(1+(srcOffset+n/4096)%200), byte(2+n%250))
-	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: ip}, Timeout: 30 * time.Second}
+	return net.Dialer{LocalAddr: &net.TCPAddr{IP: ip}, Timeout: 30 * time.Second}
+}
+
+func dialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	d := loopbackDialer()
 	return d.DialContext(ctx, network, addr)
 }
 
@@ -49,19 +54,17 @@ var httpClient = &http.Client{Transport: &http.Transport{
 // reading then pushes back on the server within a second, not after the
 // tens of MiB a loopback socket can otherwise absorb.
 func smallBufDial(ctx context.Context, network, addr string) (net.Conn, error) {
-	n := srcNext.Add(1)
-	ip := net.IPv4(127, 0, byte(1+(srcOffset+n/4096)%200), byte(2+n%250))
-	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: ip}, Timeout: 30 * time.Second,
-		Control: func(_, _ string, rc syscall.RawConn) error {
-			var serr error
-			err := rc.Control(func(fd uintptr) {
-				serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 16<<10)
-			})
-			if err != nil {
-				return err
-			}
-			return serr
-		}}
+	d := loopbackDialer()
+	d.Control = func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		err := rc.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 16<<10)
+		})
+		if err != nil {
+			return err
+		}
+		return serr
+	}
 	return d.DialContext(ctx, network, addr)
 }
 
