@@ -126,10 +126,11 @@ func targetRows(a *agg) [][]string {
 		if worstOverlap {
 			verdict += " (ranges overlap: no difference)"
 		}
-		label := "Ack echo p99 at the same offered load (worst step both pass: " + step + ")"
+		label := "Ack echo p99 at the same offered load (worst step both pass: " + step
 		if len(unjudged) > 0 {
-			label = "Ack echo p99 at the same offered load (worst step both pass: " + step + "; not judged, load-generator bound: " + strings.Join(unjudged, ", ") + ")"
+			label += "; not judged, load-generator bound: " + strings.Join(unjudged, ", ")
 		}
+		label += ")"
 		rows = append(rows, []string{label, "gosio/node",
 			fmtStat(a.get("echo", "gosio", step, "p99_ms")) + " ms", fmtStat(a.get("echo", "node", step, "p99_ms")) + " ms", fmt.Sprintf("%.2f", worst), "<= 1", verdict})
 	}

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 	"time"
 )
@@ -117,9 +118,7 @@ func (c *wsConn) write(op byte, p []byte) error {
 	b = append(b, c.mask[:]...)
 	off := len(b)
 	b = append(b, p...)
-	for i := range p {
-		b[off+i] ^= c.mask[i&3]
-	}
+	xorMask(b[off:], c.mask)
 	c.wbuf = b
 	_, err := c.nc.Write(b)
 	if cap(b) > 64<<10 {
@@ -170,7 +169,7 @@ func (c *wsConn) readMessage(buf []byte, limit int) (op byte, _ []byte, err erro
 				return 0, buf, err
 			}
 			if masked {
-				unmask(body, key)
+				xorMask(body, key)
 			}
 			switch fop {
 			case opClose:
@@ -194,12 +193,12 @@ func (c *wsConn) readMessage(buf []byte, limit int) (op byte, _ []byte, err erro
 			op = fop
 		}
 		start := len(buf)
-		buf = grow(buf, int(n))
+		buf = slices.Grow(buf, int(n))[:start+int(n)]
 		if _, err := io.ReadFull(c.br, buf[start:]); err != nil {
 			return 0, buf, err
 		}
 		if masked {
-			unmask(buf[start:], key)
+			xorMask(buf[start:], key)
 		}
 		if fin {
 			return op, buf, nil
@@ -207,17 +206,8 @@ func (c *wsConn) readMessage(buf []byte, limit int) (op byte, _ []byte, err erro
 	}
 }
 
-// grow extends buf by n bytes, reallocating only when needed.
-func grow(buf []byte, n int) []byte {
-	if len(buf)+n <= cap(buf) {
-		return buf[:len(buf)+n]
-	}
-	nb := make([]byte, len(buf)+n, 2*cap(buf)+n)
-	copy(nb, buf)
-	return nb
-}
-
-func unmask(b []byte, key [4]byte) {
+// xorMask applies (or removes) a frame's masking key, RFC 6455 section 5.3.
+func xorMask(b []byte, key [4]byte) {
 	for i := range b {
 		b[i] ^= key[i&3]
 	}
