@@ -58,7 +58,7 @@ func encodePayload(ps []packet) []byte {
 }
 
 func text(typ byte, data string) packet { return packet{typ: typ, data: []byte(data)} }
-func binary(data ...byte) packet        { return packet{typ: typeMessage, data: data, binary: true} }
+func binaryPacket(data ...byte) packet  { return packet{typ: typeMessage, data: data, binary: true} }
 
 func TestDecodeText(t *testing.T) {
 	t.Parallel()
@@ -77,9 +77,9 @@ func TestDecodeText(t *testing.T) {
 		{in: "3probe", want: text('3', "probe")},
 		{in: "5", want: text('5', "")},
 		{in: "6", want: text('6', "")},
-		{in: "bAQIDBA==", want: binary(1, 2, 3, 4)},
-		{in: "b", want: binary()},
-		{in: "b/w==", want: binary(0xff)},
+		{in: "bAQIDBA==", want: binaryPacket(1, 2, 3, 4)},
+		{in: "b", want: binaryPacket()},
+		{in: "b/w==", want: binaryPacket(0xff)},
 		{in: "", err: true},
 		{in: "7", err: true},
 		{in: "9x", err: true},
@@ -119,12 +119,12 @@ func TestDecodePayload(t *testing.T) {
 		// The protocol spec's vectors.
 		{in: "4hello", want: []packet{text('4', "hello")}},
 		{in: "4test1\x1e4test2\x1e4test3", want: []packet{text('4', "test1"), text('4', "test2"), text('4', "test3")}},
-		{in: "4hello\x1ebAQIDBA==", want: []packet{text('4', "hello"), binary(1, 2, 3, 4)}},
-		{in: "bAQIDBA==\x1e4hello", want: []packet{binary(1, 2, 3, 4), text('4', "hello")}},
+		{in: "4hello\x1ebAQIDBA==", want: []packet{text('4', "hello"), binaryPacket(1, 2, 3, 4)}},
+		{in: "bAQIDBA==\x1e4hello", want: []packet{binaryPacket(1, 2, 3, 4), text('4', "hello")}},
 		{in: "3\x1e4a", want: []packet{text('3', ""), text('4', "a")}},
 		{in: "1", want: []packet{text('1', "")}},
 		{in: "4\x1e4", want: []packet{text('4', ""), text('4', "")}},
-		{in: "b\x1eb", want: []packet{binary(), binary()}},
+		{in: "b\x1eb", want: []packet{binaryPacket(), binaryPacket()}},
 		// Invalid payloads: any bad record fails the whole payload.
 		{in: "", err: true},
 		{in: "abc", err: true},

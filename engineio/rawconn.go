@@ -5,16 +5,23 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"syscall"
+	"time"
 )
 
-// A wsRaw is the network connection under a WebSocket whose data frames
-// the session writes itself, pre-built (see Message.wsFrame). The
-// WebSocket library still reads from it and writes its control frames
-// (close, pong) through a gatedWriter.
+// A wsRaw is the network connection under a WebSocket whose frames the
+// session writes itself, pre-built (see Message.wsFrame), and reads itself
+// (see readMessage). Only the handshake, and the reading of an upgrade's
+// probe, are the WebSocket library's; what it writes goes through a
+// gatedWriter.
 type wsRaw struct {
 	conn net.Conn
+	br   *bufio.Reader   // conn's reader from the handshake, which may hold the first frames
 	rc   syscall.RawConn // for non-blocking writes; nil when conn has none (TLS)
+
+	closeSent  atomic.Bool                // a close frame was written
+	closeTimer atomic.Pointer[time.Timer] // ends a close the client does not answer
 
 	// gate orders every write to conn: ours and the library's. It may be
 	// unlocked by another goroutine than the one that locked it: a sender
@@ -30,8 +37,8 @@ type wsRaw struct {
 	opErr   error
 }
 
-func newWSRaw(c net.Conn) *wsRaw {
-	r := &wsRaw{conn: c}
+func newWSRaw(c net.Conn, br *bufio.Reader) *wsRaw {
+	r := &wsRaw{conn: c, br: br}
 	if sc, ok := c.(syscall.Conn); ok {
 		if rc, err := sc.SyscallConn(); err == nil {
 			r.rc = rc
@@ -91,7 +98,7 @@ func (h *hijackCapture) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	}
 	// net/http flushed its writer before hijacking: nothing is lost by
 	// replacing it.
-	h.raw = newWSRaw(c)
+	h.raw = newWSRaw(c, brw.Reader)
 	return c, bufio.NewReadWriter(brw.Reader, bufio.NewWriterSize(gatedWriter{h.raw}, gatedBufferSize)), nil
 }
 

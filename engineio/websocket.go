@@ -42,27 +42,66 @@ func (srv *Server) acceptWebSocket(w http.ResponseWriter, r *http.Request, b64 b
 // request that opened the WebSocket returns; it is the only goroutine of
 // an idle session.
 func (s *Session) readLoop(conn *websocket.Conn) {
+	s.mu.Lock()
+	raw := s.raw
+	s.mu.Unlock()
+	if raw != nil {
+		s.readRaw(raw)
+		return
+	}
 	ctx := context.Background() // reads are ended by closing conn
 	for {
 		typ, data, err := readWS(ctx, conn)
 		if err != nil {
-			reason := ReasonTransportClose
-			if websocket.CloseStatus(err) == -1 && !errors.Is(err, context.Canceled) && !isClosedConn(err) {
-				reason = ReasonTransportError
-			}
-			s.closeWith(reason, err, closeByError)
+			s.closeWith(readErrorReason(err), err, closeByError)
 			return
 		}
-		var p packet
-		if typ == websocket.MessageBinary {
-			p = packet{typ: typeMessage, data: data, binary: true}
-		} else if p, err = decodeText(data); err != nil {
+		if !s.onFrame(data, typ == websocket.MessageBinary) {
+			return
+		}
+	}
+}
+
+// readRaw is readLoop for a WebSocket whose frames the session reads
+// itself. After the session closed it reads on until the client answers
+// the close, and then closes the connection.
+func (s *Session) readRaw(raw *wsRaw) {
+	limit := s.srv.opts.MaxHTTPBufferSize
+	for {
+		binary, data, err := raw.readMessage(limit)
+		if err != nil {
+			s.closeWith(readErrorReason(err), err, closeByError)
+			raw.endRead(err)
+			return
+		}
+		s.onFrame(data, binary)
+	}
+}
+
+// readErrorReason returns the close reason for a failed WebSocket read.
+func readErrorReason(err error) string {
+	if websocket.CloseStatus(err) == -1 && !errors.Is(err, context.Canceled) && !isClosedConn(err) {
+		return ReasonTransportError
+	}
+	return ReasonTransportClose
+}
+
+// onFrame handles one WebSocket message. A bad packet closes the session,
+// and onFrame reports false.
+func (s *Session) onFrame(data []byte, binary bool) bool {
+	var p packet
+	if binary {
+		p = packet{typ: typeMessage, data: data, binary: true}
+	} else {
+		var err error
+		if p, err = decodeText(data); err != nil {
 			s.srv.logf(s, "bad packet", err)
 			s.closeWith(ReasonParseError, err, closeByError)
-			return
+			return false
 		}
-		s.onPacket(p)
 	}
+	s.onPacket(p)
+	return true
 }
 
 // maxPooledReadBuf bounds the scratch buffers readWS keeps for reuse; a
@@ -214,7 +253,11 @@ func (s *Session) flushWS() {
 				s.mu.Unlock()
 				// An empty close frame (1005 at the client), as the
 				// reference server sends.
-				_ = conn.Close(websocket.StatusNoStatusRcvd, "")
+				if r != nil {
+					r.closeGracefully()
+				} else {
+					_ = conn.Close(websocket.StatusNoStatusRcvd, "")
+				}
 				return
 			}
 			s.flushing = false
