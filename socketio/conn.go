@@ -17,7 +17,7 @@ import (
 // Packets are read on the session's reading goroutine. Acknowledgements are
 // resolved there; everything that runs user code (middlewares, connection,
 // event and disconnect handlers) goes through the conn's task queue, run in
-// order by a goroutine that exists only while the queue is not empty. So
+// order by one of the server's workers while the queue is not empty. So
 // handlers of one client run one at a time, in the order packets arrived,
 // outside any lock, and a handler that waits for an acknowledgement does
 // not stop that acknowledgement from being read.
@@ -73,14 +73,12 @@ func (c *conn) dispatch(fn func()) {
 	}
 	c.running = true
 	c.mu.Unlock()
-	c.srv.wg.Add(1)
-	go c.drain() // one allocation where wg.Go(c.drain) makes two
+	c.srv.workers.run(c)
 }
 
 // drain runs queued tasks until the queue is empty. The queue keeps its
 // array for the next task unless a burst made it large.
 func (c *conn) drain() {
-	defer c.srv.wg.Done()
 	for {
 		c.mu.Lock()
 		if c.next == len(c.tasks) {

@@ -26,7 +26,7 @@ type Server struct {
 	parents  []*ParentNamespace
 	conns    map[*conn]struct{}
 	closing  bool
-	wg       sync.WaitGroup // dispatch goroutines
+	workers  workers // run the conns' task queues
 	mainNsp  *Namespace
 	shutOnce sync.Once
 }
@@ -174,11 +174,12 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 		for _, c := range conns {
 			c.closeSockets(ReasonServerShuttingDown)
 		}
+		srv.workers.close()
 	})
 	err := srv.eio.Shutdown(ctx)
 	done := make(chan struct{})
 	go func() {
-		srv.wg.Wait()
+		srv.workers.wg.Wait()
 		close(done)
 	}()
 	select {

@@ -108,5 +108,6 @@ func TestTaskQueueStaysSmall(t *testing.T) {
 	}
 	c.dispatch(step(0))
 	<-done
-	c.srv.wg.Wait()
+	c.srv.workers.close()
+	c.srv.workers.wg.Wait()
 }
