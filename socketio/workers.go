@@ -110,7 +110,7 @@ func (p *workers) expire() {
 		p.janitor = nil
 		return
 	}
-	p.janitor.Reset(p.idle[0].idleSince.Add(workerIdle).Sub(time.Now()))
+	p.janitor.Reset(time.Until(p.idle[0].idleSince.Add(workerIdle)))
 }
 
 // close ends the idle workers; the busy ones end after their queue.
