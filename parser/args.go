@@ -313,6 +313,25 @@ func SplitArray(data json.RawMessage) ([]json.RawMessage, error) {
 	return elems, nil
 }
 
+// SplitValues is SplitArray returning each element as a Value with the
+// attachments atts, in one allocation: the arguments of an EVENT or ACK
+// packet, with the packet's Attachments.
+func SplitValues(data json.RawMessage, atts [][]byte) ([]Value, error) {
+	var buf [8]json.RawMessage
+	elems, ok := scanJSONInto(data, true, buf[:0])
+	if !ok {
+		return nil, decodeErr(ErrInvalidPayload, "%s is not valid JSON", truncate(data))
+	}
+	if elems == nil {
+		return nil, decodeErr(ErrInvalidPayload, "%s is not a JSON array", truncate(data))
+	}
+	vals := make([]Value, len(elems))
+	for i, e := range elems {
+		vals[i] = Value{JSON: e, Attachments: atts}
+	}
+	return vals, nil
+}
+
 // Unmarshal decodes the JSON value data into v, as json.Unmarshal does,
 // resolving placeholders against attachments:
 //

@@ -49,20 +49,44 @@ func NewDecoder(maxAttachments int) *Decoder {
 // A text message while a binary packet waits for attachments is an
 // ErrUnexpectedText error; the waiting packet is kept.
 func (d *Decoder) DecodeText(msg []byte) (*Packet, error) {
-	if d.pending != nil {
-		return nil, decodeErr(ErrUnexpectedText, "got a text message while waiting for %d more attachment(s)",
-			d.want-len(d.pending.Attachments))
-	}
-	p, n, err := d.parse(msg)
-	if err != nil {
+	p := new(Packet)
+	if complete, err := d.decodeText(p, msg, true); !complete {
 		return nil, err
 	}
-	if n > 0 {
-		p.Attachments = make([][]byte, 0, min(n, 16)) // n is the peer's claim
-		d.pending, d.want = p, n
-		return nil, nil
-	}
 	return p, nil
+}
+
+// DecodeTextTo is DecodeText decoding into *p, which it overwrites: for a
+// caller that reuses one Packet for every message. It reports whether *p
+// holds a complete packet. A BINARY_EVENT or BINARY_ACK that waits for its
+// attachments is kept by the Decoder in a Packet of its own, which
+// DecodeBinary returns once complete. On error, *p is unspecified.
+func (d *Decoder) DecodeTextTo(p *Packet, msg []byte) (complete bool, err error) {
+	return d.decodeText(p, msg, false)
+}
+
+// decodeText decodes into *p; a binary packet waiting for attachments is
+// kept as p itself when keep is set, else as a copy.
+func (d *Decoder) decodeText(p *Packet, msg []byte, keep bool) (complete bool, err error) {
+	if d.pending != nil {
+		return false, decodeErr(ErrUnexpectedText, "got a text message while waiting for %d more attachment(s)",
+			d.want-len(d.pending.Attachments))
+	}
+	n, err := d.parse(p, msg)
+	if err != nil {
+		return false, err
+	}
+	if n > 0 {
+		q := p
+		if !keep {
+			q = new(Packet)
+			*q = *p
+		}
+		q.Attachments = make([][]byte, 0, min(n, 16)) // n is the peer's claim
+		d.pending, d.want = q, n
+		return false, nil
+	}
+	return true, nil
 }
 
 // DecodeBinary takes the next attachment of the binary packet being
@@ -98,15 +122,15 @@ func (d *Decoder) DecodeBinary(msg []byte) (*Packet, error) {
 // Reset drops a binary packet waiting for attachments, if any.
 func (d *Decoder) Reset() { d.pending, d.want = nil, 0 }
 
-// parse decodes a text packet and returns it with its attachment count.
-func (d *Decoder) parse(msg []byte) (*Packet, int, error) {
+// parse decodes a text packet into *p and returns its attachment count.
+func (d *Decoder) parse(p *Packet, msg []byte) (int, error) {
 	if len(msg) == 0 {
-		return nil, 0, decodeErr(ErrUnknownType, "empty packet")
+		return 0, decodeErr(ErrUnknownType, "empty packet")
 	}
 	if msg[0] < '0' || msg[0] > '6' {
-		return nil, 0, decodeErr(ErrUnknownType, "first byte %q is not '0' to '6'", msg[0])
+		return 0, decodeErr(ErrUnknownType, "first byte %q is not '0' to '6'", msg[0])
 	}
-	p := &Packet{Type: PacketType(msg[0] - '0'), Namespace: "/"}
+	*p = Packet{Type: PacketType(msg[0] - '0'), Namespace: "/"}
 	i, n := 1, 0
 	if p.Type == BinaryEvent || p.Type == BinaryAck {
 		j := i
@@ -114,15 +138,15 @@ func (d *Decoder) parse(msg []byte) (*Packet, int, error) {
 			j++
 		}
 		if j == len(msg) {
-			return nil, 0, decodeErr(ErrIllegalAttachments, "no '-' after the attachment count")
+			return 0, decodeErr(ErrIllegalAttachments, "no '-' after the attachment count")
 		}
 		if j == i {
-			return nil, 0, decodeErr(ErrIllegalAttachments, "no attachment count before '-'")
+			return 0, decodeErr(ErrIllegalAttachments, "no attachment count before '-'")
 		}
 		tooMany := false
 		for _, c := range msg[i:j] {
 			if !isDigit(c) {
-				return nil, 0, decodeErr(ErrIllegalAttachments, "attachment count %q is not a number", truncate(msg[i:j]))
+				return 0, decodeErr(ErrIllegalAttachments, "attachment count %q is not a number", truncate(msg[i:j]))
 			}
 			if !tooMany {
 				n = n*10 + int(c-'0')
@@ -130,10 +154,10 @@ func (d *Decoder) parse(msg []byte) (*Packet, int, error) {
 			}
 		}
 		if tooMany {
-			return nil, 0, decodeErr(ErrTooManyAttachments, "%s attachments, the limit is %d", truncate(msg[i:j]), d.max)
+			return 0, decodeErr(ErrTooManyAttachments, "%s attachments, the limit is %d", truncate(msg[i:j]), d.max)
 		}
 		if n == 0 {
-			return nil, 0, decodeErr(ErrIllegalAttachments, "attachment count is 0")
+			return 0, decodeErr(ErrIllegalAttachments, "attachment count is 0")
 		}
 		i = j + 1
 	}
@@ -155,7 +179,7 @@ func (d *Decoder) parse(msg []byte) (*Packet, int, error) {
 		for ; i < len(msg) && isDigit(msg[i]); i++ {
 			c := uint64(msg[i] - '0')
 			if id > (math.MaxUint64-c)/10 {
-				return nil, 0, decodeErr(ErrInvalidPayload, "ack id does not fit in 64 bits")
+				return 0, decodeErr(ErrInvalidPayload, "ack id does not fit in 64 bits")
 			}
 			id = id*10 + c
 		}
@@ -164,17 +188,17 @@ func (d *Decoder) parse(msg []byte) (*Packet, int, error) {
 	if i < len(msg) {
 		data := msg[i:]
 		if p.Type == Disconnect {
-			return nil, 0, decodeErr(ErrInvalidPayload, "DISCONNECT must not carry data")
+			return 0, decodeErr(ErrInvalidPayload, "DISCONNECT must not carry data")
 		}
 		if !validJSON(data) {
-			return nil, 0, decodeErr(ErrInvalidPayload, "%s is not valid JSON", truncate(data))
+			return 0, decodeErr(ErrInvalidPayload, "%s is not valid JSON", truncate(data))
 		}
 		if reason := checkPayload(p.Type, data); reason != "" {
-			return nil, 0, decodeErr(ErrInvalidPayload, "%s", reason)
+			return 0, decodeErr(ErrInvalidPayload, "%s", reason)
 		}
 		p.Data = data
 	}
-	return p, n, nil
+	return n, nil
 }
 
 // checkPayload returns why the valid JSON data is not valid for a packet of

@@ -1,6 +1,8 @@
 package parser_test
 
 import (
+	"github.com/google/go-cmp/cmp"
+
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -77,8 +79,27 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		d := parser.NewDecoder(0)
 		p, err := d.DecodeText(msg)
+
+		// DecodeTextTo into a Packet that held another packet agrees.
+		d2 := parser.NewDecoder(0)
+		reused := parser.Packet{Type: parser.Ack, Namespace: "/x", ID: 7, HasID: true, Data: []byte("[1]"), Attachments: [][]byte{{1}}}
+		complete, err2 := d2.DecodeTextTo(&reused, msg)
+		if (err == nil) != (err2 == nil) || complete != (err == nil && p != nil) {
+			t.Fatalf("DecodeText(%q) = %v, %v; DecodeTextTo: complete %v, %v", msg, p, err, complete, err2)
+		}
+		if complete {
+			if diff := cmp.Diff(*p, reused); diff != "" {
+				t.Fatalf("DecodeTextTo(%q) differs from DecodeText (-want +got):\n%s", msg, diff)
+			}
+		}
+
 		for i := 0; err == nil && p == nil; i++ {
-			p, err = d.DecodeBinary(msg[:min(i, len(msg))])
+			att := msg[:min(i, len(msg))]
+			p, err = d.DecodeBinary(att)
+			p2, err2 := d2.DecodeBinary(att)
+			if diff := cmp.Diff(p, p2); diff != "" || (err == nil) != (err2 == nil) {
+				t.Fatalf("binary packet of %q after DecodeTextTo differs (%v, %v):\n%s", msg, err, err2, diff)
+			}
 		}
 		if err != nil {
 			checkError(t, err)
@@ -165,6 +186,9 @@ func FuzzSplitArray(f *testing.F) {
 		if (err == nil) != (werr == nil) {
 			t.Fatalf("SplitArray(%q): error %v, json.Unmarshal: %v", data, err, werr)
 		}
+		if _, verr := parser.SplitValues(data, nil); (verr == nil) != (err == nil) {
+			t.Fatalf("SplitValues(%q): error %v, SplitArray: %v", data, verr, err)
+		}
 		if err != nil {
 			return
 		}
@@ -174,6 +198,17 @@ func FuzzSplitArray(f *testing.F) {
 		for i, e := range elems {
 			if !bytes.Equal(e, want[i]) || !json.Valid(e) || len(bytes.TrimSpace(e)) != len(e) || cap(e) != len(e) {
 				t.Fatalf("element %d of %q is %q, json.Unmarshal: %q", i, data, e, want[i])
+			}
+		}
+		// SplitValues splits the same way.
+		atts := [][]byte{{1}}
+		vals, err := parser.SplitValues(data, atts)
+		if err != nil || len(vals) != len(elems) {
+			t.Fatalf("SplitValues(%q) = %d values, %v; SplitArray: %d elements", data, len(vals), err, len(elems))
+		}
+		for i, v := range vals {
+			if !bytes.Equal(v.JSON, elems[i]) || cap(v.JSON) != len(v.JSON) || len(v.Attachments) != 1 {
+				t.Fatalf("value %d of %q is %q, SplitArray: %q", i, data, v.JSON, elems[i])
 			}
 		}
 	})

@@ -22,17 +22,27 @@ func validJSON(d []byte) bool {
 // its elements, each the exact text of one element (no surrounding
 // whitespace, capacity clipped): validation and splitting in one pass.
 func splitJSON(d []byte) ([]json.RawMessage, bool) {
-	return scanJSON(d, true)
+	var buf [8]json.RawMessage
+	elems, ok := scanJSONInto(d, true, buf[:0])
+	if elems == nil {
+		return nil, ok
+	}
+	return append(make([]json.RawMessage, 0, len(elems)), elems...), ok
 }
 
 // scanJSON is validJSON, recording the elements of a top-level array when
 // split is set.
 func scanJSON(d []byte, split bool) ([]json.RawMessage, bool) {
+	return scanJSONInto(d, split, nil)
+}
+
+// scanJSONInto is scanJSON appending the elements to elems, which it
+// returns non-nil when d is an array and split is set.
+func scanJSONInto(d []byte, split bool, elems []json.RawMessage) ([]json.RawMessage, bool) {
 	// stack[k] says whether nesting level k+1 is an object.
 	var stackBuf [64]bool
 	stack := stackBuf[:0]
-	var elemBuf [8]json.RawMessage // elements, until there are more
-	elems := elemBuf[:0]
+	elems = elems[:0]
 	start := 0 // where the current top-level element began
 	i := skipSpace(d, 0)
 	if split && (i >= len(d) || d[i] != '[') {
@@ -104,7 +114,10 @@ func scanJSON(d []byte, split bool) ([]json.RawMessage, bool) {
 				if !split {
 					return nil, true
 				}
-				return append(make([]json.RawMessage, 0, len(elems)), elems...), true
+				if elems == nil {
+					elems = []json.RawMessage{} // an empty array
+				}
+				return elems, true
 			}
 			if i >= len(d) {
 				return nil, false

@@ -63,28 +63,26 @@ func (a Args) String() string {
 type Ack func(args ...any) error
 
 // newArgs splits a packet's data array into Args, after skip leading
-// elements (1 for the event name of an EVENT).
-func newArgs(p *parser.Packet, skip int) (Args, json.RawMessage, error) {
+// elements (1 for the event name of an EVENT), which it returns as first.
+func newArgs(p *parser.Packet, skip int) (args Args, first json.RawMessage, err error) {
 	if len(p.Data) == 0 {
 		return nil, nil, nil
 	}
-	elems, err := parser.SplitArray(p.Data)
+	vals, err := parser.SplitValues(p.Data, p.Attachments)
 	if err != nil {
 		return nil, nil, err
 	}
-	var first json.RawMessage
 	if skip > 0 {
-		if len(elems) < skip {
+		if len(vals) < skip {
 			return nil, nil, nil
 		}
-		first = elems[0]
-		elems = elems[skip:]
+		first = vals[0].JSON
+		vals = vals[skip:]
 	}
-	args := make(Args, len(elems))
-	for i, e := range elems {
-		args[i] = parser.Value{JSON: e, Attachments: p.Attachments}
+	if len(vals) == 0 {
+		return nil, first, nil
 	}
-	return args, first, nil
+	return Args(vals), first, nil
 }
 
 // incomingEvent splits an EVENT packet into its name and arguments and
@@ -94,7 +92,7 @@ func incomingEvent(p *parser.Packet, ackFor func(id uint64) Ack) (event string, 
 	if err != nil || name == nil {
 		return "", nil, nil, false
 	}
-	ack = func(...any) error { return ErrNoAck }
+	ack = noAck
 	if p.HasID {
 		ack = ackFor(p.ID)
 	}

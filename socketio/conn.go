@@ -25,13 +25,14 @@ type conn struct {
 	srv *Server
 	eio *engineio.Session
 	dec *parser.Decoder // used by the reading goroutine only
+	pkt parser.Packet   // the reading goroutine's packet, reused for each message
 
 	mu           sync.Mutex
 	sockets      map[string]*Socket // by namespace
 	connecting   map[string]bool    // CONNECT received, not yet answered
 	closed       bool
 	connectTimer *time.Timer
-	tasks        []func() // tasks[next:] wait to run
+	tasks        []task // tasks[next:] wait to run
 	next         int
 	running      bool
 }
@@ -63,10 +64,21 @@ func (c *conn) onConnectTimeout() {
 	}
 }
 
+// A task is a unit of work in a conn's queue.
+type task interface{ run() }
+
+// funcTask is a function as a task; it converts to one without allocating.
+type funcTask func()
+
+func (f funcTask) run() { f() }
+
 // dispatch queues fn to run after the tasks already queued.
-func (c *conn) dispatch(fn func()) {
+func (c *conn) dispatch(fn func()) { c.push(funcTask(fn)) }
+
+// push queues t to run after the tasks already queued.
+func (c *conn) push(t task) {
 	c.mu.Lock()
-	c.tasks = append(c.tasks, fn)
+	c.tasks = append(c.tasks, t)
 	if c.running {
 		c.mu.Unlock()
 		return
@@ -107,13 +119,13 @@ func (c *conn) drain() {
 
 // run calls a task, turning a panic into a log entry so that one broken
 // handler does not bring the server down.
-func (c *conn) run(t func()) {
+func (c *conn) run(t task) {
 	defer func() {
 		if r := recover(); r != nil {
 			c.srv.opts.Logger.Error("socketio: handler panicked", "sid", c.eio.ID(), "panic", r, "stack", string(debug.Stack()))
 		}
 	}()
-	t()
+	t.run()
 }
 
 // onMessage decodes one Engine.IO message.
@@ -122,8 +134,10 @@ func (c *conn) onMessage(data []byte, binary bool) {
 	var err error
 	if binary {
 		p, err = c.dec.DecodeBinary(data)
+	} else if complete, derr := c.dec.DecodeTextTo(&c.pkt, data); complete {
+		p = &c.pkt
 	} else {
-		p, err = c.dec.DecodeText(data)
+		err = derr
 	}
 	if err != nil {
 		c.srv.opts.Logger.Debug("socketio: bad packet", "sid", c.eio.ID(), "err", err)
@@ -135,7 +149,8 @@ func (c *conn) onMessage(data []byte, binary bool) {
 	}
 }
 
-// onPacket routes a decoded packet.
+// onPacket routes a decoded packet. p may be c.pkt, reused for the next
+// message: nothing keeps p itself.
 func (c *conn) onPacket(p *parser.Packet) {
 	c.mu.Lock()
 	s := c.sockets[p.Namespace]
@@ -145,7 +160,8 @@ func (c *conn) onPacket(p *parser.Packet) {
 		}
 		c.connecting[p.Namespace] = true
 		c.mu.Unlock()
-		c.dispatch(func() { c.connect(p.Namespace, p.Data) })
+		name, auth := p.Namespace, p.Data
+		c.dispatch(func() { c.connect(name, auth) })
 		return
 	}
 	c.mu.Unlock()

@@ -437,29 +437,49 @@ func (s *Socket) onAck(p *parser.Packet) {
 
 // onEvent queues an incoming event for its handlers.
 func (s *Socket) onEvent(p *parser.Packet) {
-	event, args, ack, ok := incomingEvent(p, s.ackFunc)
-	if !ok {
+	args, name, err := newArgs(p, 1)
+	if err != nil || name == nil {
 		return
 	}
-	s.conn.dispatch(func() { s.handleEvent(event, args, ack) })
+	s.conn.push(&eventTask{s: s, event: eventName(name), args: args, id: p.ID, hasID: p.HasID})
 }
 
-// ackFunc returns the Ack answering the client's packet id.
-func (s *Socket) ackFunc(id uint64) Ack {
-	var sent atomic.Bool
-	return func(args ...any) error {
-		if sent.Swap(true) {
-			return ErrAckAlreadySent
-		}
-		if !s.Connected() {
-			return &DisconnectError{Reason: ReasonTransportClose}
-		}
-		frames, err := adapter.EncodeArgs(&parser.Packet{Type: parser.Ack, Namespace: s.nsp.name, ID: id, HasID: true}, args...)
-		if err != nil {
-			return err
-		}
-		return s.conn.send(frames, false)
+// An eventTask runs the handlers of one incoming event; it is also the
+// state of the event's Ack, so that an event costs one allocation for both.
+type eventTask struct {
+	s     *Socket
+	event string
+	args  Args
+	id    uint64
+	hasID bool
+	sent  atomic.Bool
+}
+
+func (t *eventTask) run() {
+	ack := noAck
+	if t.hasID {
+		ack = t.ack
 	}
+	t.s.handleEvent(t.event, t.args, ack)
+}
+
+// noAck is the Ack of an event the client asked no acknowledgement for.
+func noAck(...any) error { return ErrNoAck }
+
+// ack answers the client's packet id; it is the event's Ack.
+func (t *eventTask) ack(args ...any) error {
+	if t.sent.Swap(true) {
+		return ErrAckAlreadySent
+	}
+	s := t.s
+	if !s.Connected() {
+		return &DisconnectError{Reason: ReasonTransportClose}
+	}
+	frames, err := adapter.EncodeArgs(&parser.Packet{Type: parser.Ack, Namespace: s.nsp.name, ID: t.id, HasID: true}, args...)
+	if err != nil {
+		return err
+	}
+	return s.conn.send(frames, false)
 }
 
 // handleEvent runs middlewares, OnAny listeners and handlers for an event.
