@@ -3,12 +3,14 @@ package engineio
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -369,4 +371,35 @@ func FuzzReadMessage(f *testing.F) {
 			t.Fatalf("fragmented message: binary %v, %d bytes, err %v; want %d bytes", binary, len(data), err, len(stream))
 		}
 	})
+}
+
+// TestRawReadTLS runs a WebSocket session over TLS, where the session
+// reads frames from a *tls.Conn and writes through the flusher (a TLS
+// connection has no raw descriptor for non-blocking writes).
+func TestRawReadTLS(t *testing.T) {
+	t.Parallel()
+	srv := NewServer(quietOptions())
+	srv.OnConnection(echo)
+	hs := httptest.NewTLSServer(srv)
+	t.Cleanup(func() {
+		testutil.NoErr(t, srv.Shutdown(context.Background()))
+		hs.Close()
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, hs.URL+"/engine.io/?EIO=4&transport=websocket", &websocket.DialOptions{HTTPClient: hs.Client()})
+	testutil.NoErr(t, err)
+	defer c.CloseNow()
+	c.SetReadLimit(-1)
+	parseOpen(t, readText(t, c))
+	for _, n := range []int{3, 200, 70000} {
+		msg := "4" + strings.Repeat("y", n-1)
+		writeText(t, c, msg)
+		testutil.Equal(t, readText(t, c), msg)
+	}
+	writeMessage(t, c, websocket.MessageBinary, []byte{9, 8, 7})
+	typ, data := readMessage(t, c)
+	testutil.Equal(t, typ, websocket.MessageBinary)
+	testutil.Equal(t, data, []byte{9, 8, 7})
+	testutil.NoErr(t, c.Close(websocket.StatusNormalClosure, ""))
 }
