@@ -445,7 +445,9 @@ func (s *Socket) onEvent(p *parser.Packet) {
 }
 
 // An eventTask runs the handlers of one incoming event; it is also the
-// state of the event's Ack, so that an event costs one allocation for both.
+// state of the event's Ack (the Ack is a method value of it), so that the
+// queue entry, the handler arguments' carrier and the Ack's state are one
+// allocation.
 type eventTask struct {
 	s     *Socket
 	event string
