@@ -303,14 +303,12 @@ func checkPlaceholders(j []byte, phs []placeholder, n int) error {
 // bytes of data without surrounding whitespace. It returns an
 // ErrInvalidPayload error when data is not a valid JSON array.
 func SplitArray(data json.RawMessage) ([]json.RawMessage, error) {
-	elems, ok := splitJSON(data)
-	if !ok {
-		return nil, decodeErr(ErrInvalidPayload, "%s is not valid JSON", truncate(data))
+	var buf [8]json.RawMessage
+	elems, err := splitArray(data, buf[:0])
+	if err != nil {
+		return nil, err
 	}
-	if elems == nil {
-		return nil, decodeErr(ErrInvalidPayload, "%s is not a JSON array", truncate(data))
-	}
-	return elems, nil
+	return append(make([]json.RawMessage, 0, len(elems)), elems...), nil
 }
 
 // SplitValues is SplitArray returning each element as a Value with the
@@ -318,18 +316,28 @@ func SplitArray(data json.RawMessage) ([]json.RawMessage, error) {
 // packet, with the packet's Attachments.
 func SplitValues(data json.RawMessage, atts [][]byte) ([]Value, error) {
 	var buf [8]json.RawMessage
-	elems, ok := scanJSONInto(data, true, buf[:0])
-	if !ok {
-		return nil, decodeErr(ErrInvalidPayload, "%s is not valid JSON", truncate(data))
-	}
-	if elems == nil {
-		return nil, decodeErr(ErrInvalidPayload, "%s is not a JSON array", truncate(data))
+	elems, err := splitArray(data, buf[:0])
+	if err != nil {
+		return nil, err
 	}
 	vals := make([]Value, len(elems))
 	for i, e := range elems {
 		vals[i] = Value{JSON: e, Attachments: atts}
 	}
 	return vals, nil
+}
+
+// splitArray appends the elements of the JSON array data to buf, for
+// SplitArray and SplitValues.
+func splitArray(data json.RawMessage, buf []json.RawMessage) ([]json.RawMessage, error) {
+	elems, ok := scanJSON(data, true, buf)
+	if !ok {
+		return nil, decodeErr(ErrInvalidPayload, "%s is not valid JSON", truncate(data))
+	}
+	if elems == nil {
+		return nil, decodeErr(ErrInvalidPayload, "%s is not a JSON array", truncate(data))
+	}
+	return elems, nil
 }
 
 // Unmarshal decodes the JSON value data into v, as json.Unmarshal does,

@@ -14,31 +14,15 @@ const maxNesting = 10000
 // faster on long strings: a packet's JSON is checked on each decode and
 // send, and payloads are mostly string bytes. It does not recurse.
 func validJSON(d []byte) bool {
-	_, ok := scanJSON(d, false)
+	_, ok := scanJSON(d, false, nil)
 	return ok
 }
 
-// splitJSON checks d as validJSON does and, when d is an array, returns
-// its elements, each the exact text of one element (no surrounding
-// whitespace, capacity clipped): validation and splitting in one pass.
-func splitJSON(d []byte) ([]json.RawMessage, bool) {
-	var buf [8]json.RawMessage
-	elems, ok := scanJSONInto(d, true, buf[:0])
-	if elems == nil {
-		return nil, ok
-	}
-	return append(make([]json.RawMessage, 0, len(elems)), elems...), ok
-}
-
-// scanJSON is validJSON, recording the elements of a top-level array when
-// split is set.
-func scanJSON(d []byte, split bool) ([]json.RawMessage, bool) {
-	return scanJSONInto(d, split, nil)
-}
-
-// scanJSONInto is scanJSON appending the elements to elems, which it
-// returns non-nil when d is an array and split is set.
-func scanJSONInto(d []byte, split bool, elems []json.RawMessage) ([]json.RawMessage, bool) {
+// scanJSON checks d as validJSON does and, when split is set and d is an
+// array, appends its elements to elems and returns them non-nil, each the
+// exact text of one element (no surrounding whitespace, capacity clipped):
+// validation and splitting in one pass.
+func scanJSON(d []byte, split bool, elems []json.RawMessage) ([]json.RawMessage, bool) {
 	// stack[k] says whether nesting level k+1 is an object.
 	var stackBuf [64]bool
 	stack := stackBuf[:0]
