@@ -179,7 +179,7 @@ func TestGateHoldsControlFramesBehindABegunFrame(t *testing.T) {
 		// gate held for the begun frame.
 		waitFor(t, "the pong write waiting at the gate", func() bool {
 			buf := make([]byte, 1<<20)
-			return bytes.Contains(buf[:runtime.Stack(buf, true)], []byte("engineio.(*wsRaw).writeControl"))
+			return bytes.Contains(buf[:runtime.Stack(buf, true)], []byte("engineio.(*wsRaw).writeShort"))
 		})
 		locked = false
 		s.mu.Unlock()

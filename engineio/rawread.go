@@ -14,9 +14,9 @@ import (
 // The session reads the frames of a WebSocket it writes itself (see wsRaw)
 // too, in place of the WebSocket library's reader: a message costs one
 // allocation of its exact size, and an idle reader waits a few calls deep,
-// which keeps the stacks the collector scans short. The library still does
-// the handshake; with compression or base64 binary it reads and writes
-// everything as before.
+// which keeps the stacks the collector scans short. With compression or
+// base64 binary the library does the handshake and reads and writes
+// everything.
 
 // WebSocket opcodes (RFC 6455 section 5.2).
 const (
@@ -99,7 +99,7 @@ func (r *wsRaw) readMessage(limit int64) (binary bool, data []byte, err error) {
 			unmask(payload, key)
 			switch op {
 			case opPing:
-				if err := r.writeControl(opPong, payload); err != nil {
+				if err := r.writeShort(opPong, payload); err != nil {
 					return false, nil, err
 				}
 			case opPong:
@@ -227,14 +227,15 @@ func (r *wsRaw) sendClose(code websocket.StatusCode) error {
 		return nil
 	}
 	if code == websocket.StatusNoStatusRcvd {
-		return r.writeControl(opClose, nil)
+		return r.writeShort(opClose, nil)
 	}
-	return r.writeControl(opClose, binary.BigEndian.AppendUint16(nil, uint16(code)))
+	return r.writeShort(opClose, binary.BigEndian.AppendUint16(nil, uint16(code)))
 }
 
-// writeControl writes a control frame, waiting at the gate for the
-// session's own writes and at most controlWriteTimeout for the socket.
-func (r *wsRaw) writeControl(op byte, payload []byte) error {
+// writeShort writes a frame whose payload is at most 125 bytes (a control
+// frame, or the answer to an upgrade's probe), waiting at the gate for the
+// session's other writes and at most controlWriteTimeout for the socket.
+func (r *wsRaw) writeShort(op byte, payload []byte) error {
 	f := make([]byte, 2, 2+len(payload))
 	f[0], f[1] = 0x80|op, byte(len(payload))
 	f = append(f, payload...)
@@ -246,14 +247,15 @@ func (r *wsRaw) writeControl(op byte, payload []byte) error {
 	return err
 }
 
-// closeGracefully sends the server's close frame (the client sees 1005, as
-// from the reference server) and leaves the connection to the reader,
-// which closes it when the client answers, or to a timer.
-func (r *wsRaw) closeGracefully() {
+// closeHandshake sends the server's close frame with code (none for
+// StatusNoStatusRcvd: the client sees 1005, as from the reference server)
+// and leaves the connection to the reader, which closes it when the client
+// answers, or to a timer.
+func (r *wsRaw) closeHandshake(code websocket.StatusCode) {
 	if r.closeSent.Load() {
 		return // the reader answered or failed the client: it closes
 	}
-	if err := r.sendClose(websocket.StatusNoStatusRcvd); err != nil {
+	if err := r.sendClose(code); err != nil {
 		_ = r.conn.Close()
 		return
 	}

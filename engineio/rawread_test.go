@@ -33,20 +33,7 @@ type rawClient struct {
 // packet. It returns the client and the session id.
 func (ts *testServer) dialRaw(tb testing.TB) (*rawClient, string) {
 	tb.Helper()
-	conn, err := net.DialTimeout("tcp", strings.TrimPrefix(ts.hs.URL, "http://"), testTimeout)
-	testutil.NoErr(tb, err)
-	tb.Cleanup(func() { _ = conn.Close() })
-	_ = conn.SetDeadline(time.Now().Add(testTimeout))
-	req, err := http.NewRequest(http.MethodGet, ts.url+"?EIO=4&transport=websocket", nil)
-	testutil.NoErr(tb, err)
-	req.Header.Set("Connection", "Upgrade")
-	req.Header.Set("Upgrade", "websocket")
-	req.Header.Set("Sec-WebSocket-Version", "13")
-	req.Header.Set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
-	testutil.NoErr(tb, req.Write(conn))
-	c := &rawClient{tb: tb, conn: conn, br: bufio.NewReader(conn)}
-	resp, err := http.ReadResponse(c.br, req)
-	testutil.NoErr(tb, err)
+	c, resp := rawHandshake(tb, ts.url+"?EIO=4&transport=websocket", nil, nil)
 	testutil.Equal(tb, resp.StatusCode, http.StatusSwitchingProtocols)
 	op, open := c.read()
 	testutil.Equal(tb, op, byte(opText))

@@ -70,7 +70,7 @@ func (s *Session) queueForPoolLocked(msgs []*Message, size int) {
 	s.queue = append(s.queue, msgs...)
 	s.queued += size
 	switch {
-	case s.transport != webSocket || s.raw == nil || s.raw.rc == nil:
+	case s.transport != webSocket || s.ws.raw == nil || s.ws.raw.rc == nil:
 		s.kickLocked()
 	case !s.flushing && !s.pooled:
 		s.srv.poolLocked(s)

@@ -150,8 +150,8 @@ func (srv *Server) goTracked(fn func()) { srv.wg.Go(fn) }
 
 // closeConn closes a WebSocket with a close handshake, off the caller's
 // goroutine because the handshake waits for the peer.
-func (srv *Server) closeConn(conn *websocket.Conn, code websocket.StatusCode) {
-	srv.goTracked(func() { _ = conn.Close(code, "") })
+func (srv *Server) closeConn(conn wsConn, code websocket.StatusCode) {
+	srv.goTracked(func() { conn.close(code) })
 }
 
 func isWebSocketUpgrade(r *http.Request) bool {
@@ -182,14 +182,13 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, q map[strin
 		done: make(chan struct{}),
 	}
 	upgrades := []string{}
-	var conn *websocket.Conn
+	var conn wsConn
 	if transport == TransportWebSocket {
-		c, raw, err := srv.acceptWebSocket(w, r, s.b64)
-		if err != nil {
+		var err error
+		if conn, err = srv.acceptWebSocket(w, r, s.b64); err != nil {
 			return
 		}
-		conn = c
-		s.transport, s.ws, s.raw = webSocket, conn, raw
+		s.transport, s.ws = webSocket, conn
 	} else if !srv.opts.DisableUpgrades && srv.opts.transportEnabled(TransportWebSocket) {
 		upgrades = append(upgrades, TransportWebSocket)
 	}
@@ -208,8 +207,8 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, q map[strin
 	if srv.closing {
 		srv.mu.Unlock()
 		s.mu.Unlock()
-		if conn != nil {
-			_ = conn.Close(websocket.StatusGoingAway, "")
+		if conn.ok() {
+			srv.closeConn(conn, websocket.StatusGoingAway)
 		} else {
 			http.Error(w, "engineio: server shutting down", http.StatusServiceUnavailable)
 		}
@@ -229,7 +228,7 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, q map[strin
 	if fn := srv.onConn.Load(); fn != nil {
 		(*fn)(s)
 	}
-	if conn != nil {
+	if conn.ok() {
 		// Read on a fresh goroutine and let the HTTP handler return: the
 		// request, the response and the handler's grown stack are freed,
 		// and an idle session keeps one small goroutine.

@@ -763,7 +763,7 @@ func TestUpgrade(t *testing.T) {
 		waitFor(t, "the upgrade to be abandoned", func() bool {
 			s.mu.Lock()
 			defer s.mu.Unlock()
-			return s.probe == nil
+			return !s.probe.ok()
 		})
 		testutil.Equal(t, ts.post(t, sid, "4still").body, "ok")
 		testutil.Equal(t, ts.poll(t, sid).body, "4still")

@@ -84,15 +84,13 @@ type Session struct {
 	poll    *pollWaiter // pending GET
 	posting bool
 
-	ws       *websocket.Conn
-	raw      *wsRaw // the WebSocket's network connection, for pre-built frames; nil with compression or b64
-	head     []byte // the unwritten end of a frame a sender began; its flusher holds raw.gate
+	ws       wsConn // ws.raw is nil with compression or b64
+	head     []byte // the unwritten end of a frame a sender began; its flusher holds ws.raw.gate
 	flushing bool   // a flusher goroutine owns the WebSocket writes
 	pooled   bool   // waits in the server's writePool
 
-	probe        *websocket.Conn // WebSocket upgrading this polling session
-	probeRaw     *wsRaw
-	probed       bool // the probe answered 2probe
+	probe        wsConn // WebSocket upgrading this polling session
+	probed       bool   // the probe answered 2probe
 	upgradeTimer *time.Timer
 
 	timer        *time.Timer // heartbeat, then lingering after a polling close
@@ -274,9 +272,9 @@ func (s *Session) closeLocked(reason string, err error, kind closeKind) {
 	if s.upgradeTimer != nil {
 		s.upgradeTimer.Stop()
 	}
-	if s.probe != nil {
+	if s.probe.ok() {
 		s.srv.closeConn(s.probe, websocket.StatusGoingAway)
-		s.probe = nil
+		s.probe = wsConn{}
 	}
 	linger := false
 	switch s.transport {
@@ -324,12 +322,11 @@ func (s *Session) closeLocked(reason string, err error, kind closeKind) {
 			// read (a slow client, a dead peer): cut the connection so that
 			// its write fails and it ends.
 			ws := s.ws
-			s.srv.goTracked(func() { _ = ws.CloseNow() })
+			s.srv.goTracked(ws.closeNow)
 		default:
 			// The flusher writes what is queued, then closes; a client that
 			// stops reading cannot hold it longer than wsCloseGrace.
-			ws := s.ws
-			time.AfterFunc(wsCloseGrace, func() { _ = ws.CloseNow() })
+			time.AfterFunc(wsCloseGrace, s.ws.closeNow)
 		}
 	}
 	if linger {

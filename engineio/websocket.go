@@ -14,10 +14,15 @@ import (
 )
 
 // acceptWebSocket completes a WebSocket handshake. Unless messages are
-// compressed or binary goes as base64 text, it also returns the hijacked
-// network connection, on which the session writes pre-built data frames
-// itself (see writeInlineLocked and flushWS); raw is nil otherwise.
-func (srv *Server) acceptWebSocket(w http.ResponseWriter, r *http.Request, b64 bool) (conn *websocket.Conn, raw *wsRaw, err error) {
+// compressed or binary goes as base64 text, the server answers it itself
+// and the session reads and writes the frames itself (see acceptRaw and
+// wsRaw); otherwise the WebSocket library does everything. A refused
+// handshake has been answered.
+func (srv *Server) acceptWebSocket(w http.ResponseWriter, r *http.Request, b64 bool) (wsConn, error) {
+	if !srv.opts.PerMessageDeflate && !b64 {
+		raw, err := acceptRaw(w, r)
+		return wsConn{raw: raw}, err
+	}
 	opts := &websocket.AcceptOptions{
 		// Engine.IO does not check origins; AllowRequest is the hook.
 		InsecureSkipVerify: true,
@@ -28,53 +33,33 @@ func (srv *Server) acceptWebSocket(w http.ResponseWriter, r *http.Request, b64 b
 	} else {
 		opts.CompressionMode = websocket.CompressionDisabled
 	}
-	hc := &hijackCapture{ResponseWriter: w, gated: !srv.opts.PerMessageDeflate && !b64}
-	conn, err = websocket.Accept(hc, r, opts)
+	conn, err := websocket.Accept(w, r, opts)
 	if err != nil {
-		return nil, nil, err
+		return wsConn{}, err
 	}
 	conn.SetReadLimit(srv.opts.MaxHTTPBufferSize)
-	return conn, hc.raw, nil
+	return wsConn{lib: conn}, nil
 }
 
-// readLoop reads packets from the session's WebSocket until it fails or
+// readLoop reads packets from the session's WebSocket c until it fails or
 // the session closes. It runs on its own goroutine, started when the HTTP
 // request that opened the WebSocket returns; it is the only goroutine of
-// an idle session.
-func (s *Session) readLoop(conn *websocket.Conn) {
-	s.mu.Lock()
-	raw := s.raw
-	s.mu.Unlock()
-	if raw != nil {
-		s.readRaw(raw)
-		return
-	}
-	ctx := context.Background() // reads are ended by closing conn
-	for {
-		typ, data, err := readWS(ctx, conn)
-		if err != nil {
-			s.closeWith(readErrorReason(err), err, closeByError)
-			return
-		}
-		if !s.onFrame(data, typ == websocket.MessageBinary) {
-			return
-		}
-	}
-}
-
-// readRaw is readLoop for a WebSocket whose frames the session reads
-// itself. After the session closed it reads on until the client answers
-// the close, and then closes the connection.
-func (s *Session) readRaw(raw *wsRaw) {
+// an idle session. After the session closed, a raw connection is read on
+// until the client answers the close, and then closed.
+func (s *Session) readLoop(c wsConn) {
 	limit := s.srv.opts.MaxHTTPBufferSize
 	for {
-		binary, data, err := raw.readMessage(limit)
+		binary, data, err := c.read(limit)
 		if err != nil {
 			s.closeWith(readErrorReason(err), err, closeByError)
-			raw.endRead(err)
+			if c.raw != nil {
+				c.raw.endRead(err)
+			}
 			return
 		}
-		s.onFrame(data, binary)
+		if !s.onFrame(data, binary) && c.lib != nil {
+			return
+		}
 	}
 }
 
@@ -168,7 +153,7 @@ func isClosedConn(err error) bool {
 // waits (see writeFramesLocked). It reports false, having done nothing,
 // when msgs must be queued the usual way.
 func (s *Session) writeInlineLocked(msgs []*Message) bool {
-	r := s.raw
+	r := s.ws.raw
 	if s.transport != webSocket || r == nil || r.rc == nil || s.flushing || len(s.queue) > 0 || !r.gate.TryLock() {
 		return false
 	}
@@ -226,9 +211,9 @@ func (s *Session) writeQueued() {
 	if s.flushing || len(s.queue) == 0 {
 		return // a flusher writes the queue, or there is nothing left
 	}
-	r := s.raw
+	r := s.ws.raw
 	if !r.gate.TryLock() {
-		// The library writes a control frame: leave the queue to a
+		// The reader writes a control frame: leave the queue to a
 		// flusher, which waits at the gate.
 		s.flushing = true
 		s.srv.goTracked(s.flushWS)
@@ -246,18 +231,14 @@ func (s *Session) flushWS() {
 	ctx := context.Background() // writes are ended by closing conn
 	for {
 		s.mu.Lock()
-		conn, r, head := s.ws, s.raw, s.head
+		conn, r, head := s.ws, s.ws.raw, s.head
 		s.head = nil // with head, this goroutine holds r.gate
 		if len(s.queue) == 0 && head == nil {
 			if s.closed {
 				s.mu.Unlock()
 				// An empty close frame (1005 at the client), as the
 				// reference server sends.
-				if r != nil {
-					r.closeGracefully()
-				} else {
-					_ = conn.Close(websocket.StatusNoStatusRcvd, "")
-				}
+				conn.close(websocket.StatusNoStatusRcvd)
 				return
 			}
 			s.flushing = false
@@ -271,7 +252,7 @@ func (s *Session) flushWS() {
 		var err error
 		if r != nil {
 			// The batch's pre-built frames in one writev, behind the rest of
-			// a frame a sender began. The gate keeps the library's control
+			// a frame a sender began. The gate keeps the reader's control
 			// frames out of them.
 			bufs := make(net.Buffers, 0, len(batch)+1)
 			if head != nil {
@@ -290,11 +271,11 @@ func (s *Session) flushWS() {
 				size += m.size()
 				switch {
 				case !m.binary:
-					err = conn.Write(ctx, websocket.MessageText, m.frame)
+					err = conn.lib.Write(ctx, websocket.MessageText, m.frame)
 				case s.b64:
-					err = conn.Write(ctx, websocket.MessageText, m.base64Frame())
+					err = conn.lib.Write(ctx, websocket.MessageText, m.base64Frame())
 				default:
-					err = conn.Write(ctx, websocket.MessageBinary, m.frame)
+					err = conn.lib.Write(ctx, websocket.MessageBinary, m.frame)
 				}
 				if err != nil {
 					break
@@ -308,7 +289,7 @@ func (s *Session) flushWS() {
 		if err != nil {
 			s.queue, s.queued = nil, 0
 			s.closeLocked(ReasonTransportError, err, closeByError)
-			_ = conn.CloseNow()
+			conn.closeNow()
 			return
 		}
 		s.mu.Unlock()
@@ -320,30 +301,32 @@ func (s *Session) flushWS() {
 func (srv *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, s *Session) {
 	// As the reference server does, a WebSocket for a session that cannot
 	// upgrade (already upgraded or upgrading) is accepted and then closed.
-	conn, raw, err := srv.acceptWebSocket(w, r, s.b64)
+	conn, err := srv.acceptWebSocket(w, r, s.b64)
 	if err != nil {
-		return // Accept has answered the request
+		return // the handshake has been answered
 	}
 	s.mu.Lock()
-	if s.closed || s.transport != polling || s.probe != nil || srv.opts.DisableUpgrades {
+	if s.closed || s.transport != polling || s.probe.ok() || srv.opts.DisableUpgrades {
 		s.mu.Unlock()
-		_ = conn.Close(websocket.StatusPolicyViolation, "")
+		srv.endProbe(conn, websocket.StatusPolicyViolation, nil)
 		return
 	}
-	s.probe, s.probeRaw = conn, raw
+	s.probe = conn
 	s.upgradeTimer = time.AfterFunc(srv.opts.UpgradeTimeout, func() { s.abortUpgrade(conn) })
 	s.mu.Unlock()
 
-	ctx := context.Background()
+	limit := srv.opts.MaxHTTPBufferSize
 	for {
-		typ, data, err := conn.Read(ctx)
+		binary, data, err := conn.read(limit)
 		if err != nil {
-			s.abortUpgrade(conn)
+			s.detachProbe(conn)
+			srv.endProbe(conn, websocket.StatusNormalClosure, err)
 			return
 		}
-		if typ == websocket.MessageText && string(data) == "2probe" {
-			if err := conn.Write(ctx, websocket.MessageText, probeResponse); err != nil {
-				s.abortUpgrade(conn)
+		if !binary && string(data) == "2probe" {
+			if err := conn.writeText(probeResponse); err != nil {
+				s.detachProbe(conn)
+				srv.endProbe(conn, websocket.StatusNormalClosure, err)
 				return
 			}
 			s.mu.Lock()
@@ -356,30 +339,51 @@ func (srv *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, s *Sessi
 			s.mu.Unlock()
 			continue
 		}
-		if typ == websocket.MessageText && string(data) == "5" {
+		if !binary && string(data) == "5" {
 			if s.completeUpgrade(conn) {
 				srv.goTracked(func() { s.readLoop(conn) }) // see handshake
+			} else {
+				srv.endProbe(conn, websocket.StatusNormalClosure, nil)
 			}
 			return
 		}
 		srv.logf(s, "unexpected packet during upgrade", nil)
-		s.abortUpgrade(conn)
+		s.detachProbe(conn)
+		srv.endProbe(conn, websocket.StatusNormalClosure, nil)
 		return
 	}
 }
 
+// endProbe closes the connection of an upgrade that will not happen, on
+// the goroutine that read it (readErr is why reading stopped, nil when it
+// did not fail). A raw connection's close handshake is finished here:
+// messages are read and dropped until the client answers, at most
+// wsCloseGrace; the library's goes on on a goroutine of its own.
+func (srv *Server) endProbe(conn wsConn, code websocket.StatusCode, readErr error) {
+	if conn.raw == nil {
+		srv.closeConn(conn, code)
+		return
+	}
+	if readErr == nil {
+		conn.raw.closeHandshake(code)
+		for readErr == nil {
+			_, _, readErr = conn.raw.readMessage(srv.opts.MaxHTTPBufferSize)
+		}
+	}
+	conn.raw.endRead(readErr)
+}
+
 // completeUpgrade switches s to the WebSocket conn and reports whether it did.
-func (s *Session) completeUpgrade(conn *websocket.Conn) bool {
+func (s *Session) completeUpgrade(conn wsConn) bool {
 	s.mu.Lock()
 	if s.closed || s.probe != conn {
 		s.mu.Unlock()
-		_ = conn.CloseNow()
 		return false
 	}
-	s.probe, s.probed = nil, false
+	s.probe, s.probed = wsConn{}, false
 	s.upgradeTimer.Stop()
 	s.transport = webSocket
-	s.ws, s.raw = conn, s.probeRaw
+	s.ws = conn
 	if s.poll != nil {
 		s.poll.mismatch = s.poll.afterProbe
 		s.releasePollLocked(noopMessage, false)
@@ -390,13 +394,23 @@ func (s *Session) completeUpgrade(conn *websocket.Conn) bool {
 }
 
 // abortUpgrade gives up the upgrade through conn, if it is still under
-// way, and closes conn. The session stays on polling.
-func (s *Session) abortUpgrade(conn *websocket.Conn) {
-	s.mu.Lock()
-	if s.probe == conn {
-		s.probe, s.probeRaw, s.probed = nil, nil, false
-		s.upgradeTimer.Stop()
+// way, and starts closing conn, which ends its reader (see endProbe). The
+// session stays on polling.
+func (s *Session) abortUpgrade(conn wsConn) {
+	if s.detachProbe(conn) {
+		s.srv.closeConn(conn, websocket.StatusNormalClosure)
 	}
-	s.mu.Unlock()
-	s.srv.closeConn(conn, websocket.StatusNormalClosure)
+}
+
+// detachProbe forgets conn as s's upgrade, if it still is, and reports
+// whether it was.
+func (s *Session) detachProbe(conn wsConn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.probe != conn {
+		return false
+	}
+	s.probe, s.probed = wsConn{}, false
+	s.upgradeTimer.Stop()
+	return true
 }

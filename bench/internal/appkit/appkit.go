@@ -45,6 +45,7 @@ func ParseFlags() Flags {
 	var f Flags
 	flag.StringVar(&f.Addr, "addr", "127.0.0.1:3000", "listen address")
 	flag.StringVar(&f.PProf, "pprof", "", "serve net/http/pprof on this address (profiling runs only)")
+	flag.IntVar(&runtime.MemProfileRate, "memprofilerate", runtime.MemProfileRate, "runtime.MemProfileRate (1 records every allocation; profiling runs only)")
 	flag.Parse()
 	return f
 }
