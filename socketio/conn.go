@@ -85,12 +85,13 @@ func (c *conn) push(t task) {
 	}
 	c.running = true
 	c.mu.Unlock()
-	c.srv.workers.run(c)
+	c.srv.workers.Run(c)
 }
 
-// drain runs queued tasks until the queue is empty. The queue keeps its
-// array for the next task unless a burst made it large.
-func (c *conn) drain() {
+// Run runs queued tasks until the queue is empty (c is the workers.Task
+// of its queue). The queue keeps its array for the next task unless a
+// burst made it large.
+func (c *conn) Run() {
 	for {
 		c.mu.Lock()
 		if c.next == len(c.tasks) {

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/gosio/gosio/engineio"
+	"github.com/gosio/gosio/internal/workers"
 )
 
 // A Server is a Socket.IO v5 server: an http.Handler (default path
@@ -26,7 +27,7 @@ type Server struct {
 	parents  []*ParentNamespace
 	conns    map[*conn]struct{}
 	closing  bool
-	workers  workers // run the conns' task queues
+	workers  workers.Pool // run the conns' task queues
 	mainNsp  *Namespace
 	shutOnce sync.Once
 }
@@ -174,12 +175,12 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 		for _, c := range conns {
 			c.closeSockets(ReasonServerShuttingDown)
 		}
-		srv.workers.close()
+		srv.workers.Close()
 	})
 	err := srv.eio.Shutdown(ctx)
 	done := make(chan struct{})
 	go func() {
-		srv.workers.wg.Wait()
+		srv.workers.Wait()
 		close(done)
 	}()
 	select {

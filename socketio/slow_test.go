@@ -108,6 +108,6 @@ func TestTaskQueueStaysSmall(t *testing.T) {
 	}
 	c.dispatch(step(0))
 	<-done
-	c.srv.workers.close()
-	c.srv.workers.wg.Wait()
+	c.srv.workers.Close()
+	c.srv.workers.Wait()
 }
