@@ -1,7 +1,6 @@
 package engineio
 
 import (
-	"bufio"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -15,8 +14,14 @@ import (
 // acceptRaw).
 type wsRaw struct {
 	conn net.Conn
-	br   *bufio.Reader   // conn's reader from the handshake, which may hold the first frames
+	br   *connReader
 	rc   syscall.RawConn // for non-blocking writes; nil when conn has none (TLS)
+
+	// Set when a poller watches conn (see poller.add).
+	poller    *poller
+	pollKey   uint64
+	reader    *Session
+	pollState atomic.Int32 // pollIdle, pollReading or pollAgain
 
 	closeSent  atomic.Bool                // a close frame was written
 	closeTimer atomic.Pointer[time.Timer] // ends a close the client does not answer
@@ -36,8 +41,10 @@ type wsRaw struct {
 	opErr   error
 }
 
-func newWSRaw(c net.Conn, br *bufio.Reader) *wsRaw {
-	r := &wsRaw{conn: c, br: br}
+// newWSRaw returns the raw WebSocket on c; pending are the bytes that
+// followed the handshake in net/http's buffer.
+func newWSRaw(c net.Conn, pending []byte) *wsRaw {
+	r := &wsRaw{conn: c, br: newConnReader(c, pending)}
 	if sc, ok := c.(syscall.Conn); ok {
 		if rc, err := sc.SyscallConn(); err == nil {
 			r.rc = rc
@@ -63,4 +70,29 @@ func (r *wsRaw) writeNow(msgs []*Message) (n int, err error) {
 		err = cerr
 	}
 	return n, err
+}
+
+// The states of a wsRaw that a poller watches.
+const (
+	pollIdle    = iota // nobody reads: the poller hands the next edge to a worker
+	pollReading        // a worker reads
+	pollAgain          // a worker reads, and more came since it began: it reads once more
+)
+
+// closeConn closes the connection; a poller stops watching it first.
+func (r *wsRaw) closeConn() {
+	if r.poller != nil {
+		r.poller.remove(r)
+	}
+	_ = r.conn.Close()
+}
+
+// A pollTask is a wsRaw as the worker task that reads it (see
+// Session.readReady).
+type pollTask wsRaw
+
+// Run implements workers.Task.
+func (t *pollTask) Run() {
+	r := (*wsRaw)(t)
+	r.reader.readReady(r)
 }

@@ -204,7 +204,7 @@ func (r *wsRaw) onClose(payload []byte) error {
 		}
 	}
 	_ = r.sendClose(ce.Code)
-	_ = r.conn.Close()
+	r.closeConn()
 	return ce
 }
 
@@ -256,10 +256,10 @@ func (r *wsRaw) closeHandshake(code websocket.StatusCode) {
 		return // the reader answered or failed the client: it closes
 	}
 	if err := r.sendClose(code); err != nil {
-		_ = r.conn.Close()
+		r.closeConn()
 		return
 	}
-	t := time.AfterFunc(wsCloseGrace, func() { _ = r.conn.Close() })
+	t := time.AfterFunc(wsCloseGrace, func() { r.closeConn() })
 	r.closeTimer.Store(t)
 }
 
@@ -280,5 +280,5 @@ func (r *wsRaw) endRead(err error) {
 	if t := r.closeTimer.Load(); t != nil {
 		t.Stop()
 	}
-	_ = r.conn.Close()
+	r.closeConn()
 }

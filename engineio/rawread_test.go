@@ -307,9 +307,14 @@ func TestRawReadParseErrorClose(t *testing.T) {
 	testutil.Equal(t, ts.waitClose(t, sid).reason, ReasonParseError)
 }
 
-// discardConn is a net.Conn that takes every write, for reading frames
-// from a buffer in FuzzReadMessage.
-type discardConn struct{ net.Conn }
+// discardConn is a net.Conn that reads from r and takes every write, for
+// reading frames from a buffer in FuzzReadMessage.
+type discardConn struct {
+	net.Conn
+	r io.Reader
+}
+
+func (c discardConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 
 func (discardConn) Write(p []byte) (int, error)      { return len(p), nil }
 func (discardConn) Close() error                     { return nil }
@@ -326,7 +331,7 @@ func FuzzReadMessage(f *testing.F) {
 	f.Add([]byte{0x82, 0xfe, 0x01, 0x00, 0, 0, 0, 0}, uint8(2))
 	f.Fuzz(func(t *testing.T, stream []byte, parts uint8) {
 		const limit = 1 << 12
-		r := newWSRaw(discardConn{}, bufio.NewReader(bytes.NewReader(stream)))
+		r := newWSRaw(discardConn{r: bytes.NewReader(stream)}, nil)
 		for {
 			_, data, err := r.readMessage(limit)
 			if err != nil {
@@ -352,7 +357,7 @@ func FuzzReadMessage(f *testing.F) {
 			frames = append(frames, frame(i == int(parts%8), op, rest[:k], false)...)
 			rest, first = rest[k:], false
 		}
-		r = newWSRaw(discardConn{}, bufio.NewReader(bytes.NewReader(frames)))
+		r = newWSRaw(discardConn{r: bytes.NewReader(frames)}, nil)
 		binary, data, err := r.readMessage(0)
 		if err != nil || !binary || !bytes.Equal(data, stream) {
 			t.Fatalf("fragmented message: binary %v, %d bytes, err %v; want %d bytes", binary, len(data), err, len(stream))

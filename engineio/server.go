@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/gosio/gosio/internal/workers"
 )
 
 // A Server is an Engine.IO v4 server: an http.Handler that opens sessions
@@ -29,6 +31,11 @@ type Server struct {
 	open     atomic.Int64   // sessions not closed yet
 	wg       sync.WaitGroup // requests in progress and session goroutines
 	writers  writePool      // see QueueAll
+
+	// WebSocket reading without a goroutine per session (see poller).
+	poller    *poller
+	pollerErr error
+	pool      workers.Pool // the poller's readers
 }
 
 // NewServer returns a Server configured by opts; nil opts selects every
@@ -229,10 +236,10 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, q map[strin
 		(*fn)(s)
 	}
 	if conn.ok() {
-		// Read on a fresh goroutine and let the HTTP handler return: the
-		// request, the response and the handler's grown stack are freed,
-		// and an idle session keeps one small goroutine.
-		srv.goTracked(func() { s.readLoop(conn) })
+		// Read elsewhere and let the HTTP handler return: the request, the
+		// response and the handler's grown stack are freed, and an idle
+		// session keeps no goroutine (or one small one: see startReading).
+		srv.startReading(s, conn)
 		return
 	}
 	if ck := srv.opts.Cookie; ck != nil {
@@ -271,6 +278,7 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 	for _, s := range srv.sessions {
 		sessions = append(sessions, s)
 	}
+	p := srv.poller
 	srv.mu.Unlock()
 	for _, s := range sessions {
 		s.mu.Lock()
@@ -283,9 +291,16 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 		}
 		s.closeLocked(ReasonForcedClose, nil, closeByServer)
 	}
+	if p != nil {
+		// It stops when the last connection has closed (each client
+		// answers the close, or wsCloseGrace passes).
+		p.closeWhenEmpty()
+	}
 	done := make(chan struct{})
 	go func() {
-		srv.wg.Wait()
+		srv.wg.Wait() // the poller's goroutine among them
+		srv.pool.Close()
+		srv.pool.Wait()
 		close(done)
 	}()
 	select {

@@ -63,6 +63,57 @@ func (s *Session) readLoop(c wsConn) {
 	}
 }
 
+// startReading reads the session's WebSocket c: on the server's poller
+// when c is a raw TCP connection on Linux, otherwise on a goroutine of its
+// own (see readLoop).
+func (srv *Server) startReading(s *Session, c wsConn) {
+	if c.raw != nil && c.raw.rc != nil {
+		if p := srv.getPoller(); p != nil && p.add(c.raw, s) {
+			return
+		}
+	}
+	srv.goTracked(func() { s.readLoop(c) })
+}
+
+// getPoller returns the server's poller, started on first use; nil when
+// the system has none or it could not start (then it is not tried again).
+func (srv *Server) getPoller() *poller {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if srv.poller == nil && srv.pollerErr == nil && !srv.closing {
+		srv.poller, srv.pollerErr = newPoller(srv)
+		if srv.pollerErr != nil {
+			srv.opts.Logger.Debug("engineio: sessions read on goroutines of their own", "err", srv.pollerErr)
+		}
+	}
+	return srv.poller
+}
+
+// readReady reads the messages that r, a connection the poller watches,
+// holds, on a worker after the poller saw it readable. It returns when
+// the socket has nothing more and nothing came since, or when reading
+// failed; a message that arrived in part is waited for.
+func (s *Session) readReady(r *wsRaw) {
+	limit := s.srv.opts.MaxHTTPBufferSize
+	for {
+		for r.br.tryFill(r.rc) {
+			binary, data, err := r.readMessage(limit)
+			if err != nil {
+				s.closeWith(readErrorReason(err), err, closeByError)
+				r.poller.remove(r)
+				r.endRead(err)
+				return
+			}
+			s.onFrame(data, binary)
+		}
+		r.br.release()
+		if r.pollState.CompareAndSwap(pollReading, pollIdle) {
+			return
+		}
+		r.pollState.Store(pollReading) // pollAgain: an edge came meanwhile
+	}
+}
+
 // readErrorReason returns the close reason for a failed WebSocket read.
 func readErrorReason(err error) string {
 	if websocket.CloseStatus(err) == -1 && !errors.Is(err, context.Canceled) && !isClosedConn(err) {
@@ -341,7 +392,7 @@ func (srv *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, s *Sessi
 		}
 		if !binary && string(data) == "5" {
 			if s.completeUpgrade(conn) {
-				srv.goTracked(func() { s.readLoop(conn) }) // see handshake
+				srv.startReading(s, conn) // see handshake
 			} else {
 				srv.endProbe(conn, websocket.StatusNormalClosure, nil)
 			}

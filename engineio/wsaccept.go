@@ -70,9 +70,10 @@ func acceptRaw(w http.ResponseWriter, r *http.Request) (*wsRaw, error) {
 		_ = c.Close()
 		return nil, err
 	}
-	// net/http's writer is not used again; its reader may hold the
+	// net/http's buffers are not used again; its reader may hold the
 	// client's first frames.
-	return newWSRaw(c, brw.Reader), nil
+	pending, _ := brw.Reader.Peek(brw.Reader.Buffered())
+	return newWSRaw(c, pending), nil
 }
 
 // refuse answers a refused handshake and returns its error.
@@ -122,7 +123,7 @@ func (c wsConn) writeText(p []byte) error {
 // closeNow closes the connection without a close handshake.
 func (c wsConn) closeNow() {
 	if c.raw != nil {
-		_ = c.raw.conn.Close()
+		c.raw.closeConn()
 		return
 	}
 	_ = c.lib.CloseNow()

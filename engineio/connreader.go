@@ -1,0 +1,159 @@
+package engineio
+
+import (
+	"io"
+	"net"
+	"sync"
+	"syscall"
+)
+
+// connReadSize is the size of a connReader's buffer, as net/http's.
+const connReadSize = 4096
+
+// connReadBufs holds the buffers of connReaders that are not reading.
+var connReadBufs = sync.Pool{New: func() any { b := make([]byte, connReadSize); return &b }}
+
+// A connReader is the buffered reader of a WebSocket whose frames the
+// session reads itself. Its buffer comes from a pool when reading begins
+// and goes back when it is empty again and the reader goes idle (see
+// release), so that an idle connection holds none. It is used by one
+// goroutine at a time.
+type connReader struct {
+	conn net.Conn
+	buf  *[]byte // nil when released
+	r, w int     // unread bytes are (*buf)[r:w]
+	err  error   // the connection's error, returned once the buffer is read
+
+	// A non-blocking read in progress (see tryFill): readFn (made once, so
+	// that it allocates nothing) leaves its results in opN and opErr.
+	readFn func(fd uintptr) bool
+	opN    int
+	opErr  error
+}
+
+// newConnReader returns a reader of conn that first returns pending, the
+// bytes that followed the handshake in net/http's buffer.
+func newConnReader(conn net.Conn, pending []byte) *connReader {
+	c := &connReader{conn: conn}
+	c.readFn = c.readNow
+	if len(pending) > 0 {
+		c.buf = connReadBufs.Get().(*[]byte)
+		if len(pending) > len(*c.buf) {
+			b := make([]byte, len(pending))
+			c.buf = &b
+		}
+		c.w = copy(*c.buf, pending)
+	}
+	return c
+}
+
+// Buffered returns how many bytes can be read without reading the
+// connection.
+func (c *connReader) Buffered() int { return c.w - c.r }
+
+// ReadByte returns the next byte, waiting for the connection when the
+// buffer is empty.
+func (c *connReader) ReadByte() (byte, error) {
+	if c.r == c.w {
+		if err := c.fill(); err != nil {
+			return 0, err
+		}
+	}
+	b := (*c.buf)[c.r]
+	c.r++
+	return b, nil
+}
+
+// Read implements io.Reader. A read at least as large as the buffer, with
+// the buffer empty, goes to the connection directly.
+func (c *connReader) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if c.r == c.w {
+		if len(p) >= connReadSize && c.err == nil {
+			return c.conn.Read(p)
+		}
+		if err := c.fill(); err != nil {
+			return 0, err
+		}
+	}
+	n := copy(p, (*c.buf)[c.r:c.w])
+	c.r += n
+	return n, nil
+}
+
+// fill reads the connection into the empty buffer, waiting for at least
+// one byte or an error.
+func (c *connReader) fill() error {
+	if c.err != nil {
+		return c.err
+	}
+	if c.buf == nil {
+		c.buf = connReadBufs.Get().(*[]byte)
+	}
+	c.r, c.w = 0, 0
+	for c.w == 0 {
+		n, err := c.conn.Read(*c.buf)
+		c.w = n
+		if err != nil {
+			c.err = err
+			if n == 0 {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// tryFill reads what the connection holds into the empty buffer without
+// waiting, through rc, and reports whether there is anything to read now:
+// buffered bytes, or an error (the end of the stream included) that the
+// next read returns. It reports false when the connection has nothing yet.
+func (c *connReader) tryFill(rc syscall.RawConn) bool {
+	if c.r < c.w || c.err != nil {
+		return true
+	}
+	if c.buf == nil {
+		c.buf = connReadBufs.Get().(*[]byte)
+	}
+	c.r, c.w = 0, 0
+	err := rc.Read(c.readFn)
+	n, errno := c.opN, c.opErr
+	c.opN, c.opErr = 0, nil
+	switch {
+	case errno == syscall.EAGAIN:
+		return false
+	case n > 0:
+		c.w = n
+	case err != nil:
+		c.err = err
+	case errno != nil:
+		c.err = &net.OpError{Op: "read", Net: "tcp", Err: errno}
+	default:
+		c.err = io.EOF
+	}
+	return true
+}
+
+// readNow is readFn: one read(2) of the non-blocking descriptor.
+func (c *connReader) readNow(fd uintptr) bool {
+	for {
+		n, err := syscall.Read(int(fd), *c.buf)
+		if err == syscall.EINTR {
+			continue
+		}
+		c.opN, c.opErr = max(n, 0), err
+		return true // never wait: the caller's poller does
+	}
+}
+
+// release returns the buffer to the pool when it holds nothing unread.
+func (c *connReader) release() {
+	if c.buf != nil && c.r == c.w {
+		if cap(*c.buf) == connReadSize {
+			connReadBufs.Put(c.buf)
+		}
+		c.buf, c.r, c.w = nil, 0, 0
+	}
+}
