@@ -136,18 +136,6 @@ func (c *connReader) tryFill(rc syscall.RawConn) bool {
 	return true
 }
 
-// readNow is readFn: one read(2) of the non-blocking descriptor.
-func (c *connReader) readNow(fd uintptr) bool {
-	for {
-		n, err := syscall.Read(int(fd), *c.buf)
-		if err == syscall.EINTR {
-			continue
-		}
-		c.opN, c.opErr = max(n, 0), err
-		return true // never wait: the caller's poller does
-	}
-}
-
 // release returns the buffer to the pool when it holds nothing unread.
 func (c *connReader) release() {
 	if c.buf != nil && c.r == c.w {

@@ -89,6 +89,10 @@ func (srv *Server) getPoller() *poller {
 	return srv.poller
 }
 
+// testHookPollIdle, when set, runs when readReady found r's socket empty
+// and is about to go idle.
+var testHookPollIdle func(r *wsRaw)
+
 // readReady reads the messages that r, a connection the poller watches,
 // holds, on a worker after the poller saw it readable. It returns when
 // the socket has nothing more and nothing came since, or when reading
@@ -107,6 +111,9 @@ func (s *Session) readReady(r *wsRaw) {
 			s.onFrame(data, binary)
 		}
 		r.br.release()
+		if testHookPollIdle != nil {
+			testHookPollIdle(r)
+		}
 		if r.pollState.CompareAndSwap(pollReading, pollIdle) {
 			return
 		}
