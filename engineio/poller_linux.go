@@ -124,7 +124,8 @@ func (p *poller) add(r *wsRaw, s *Session) bool {
 	}
 	p.next++
 	key := p.next
-	r.poller, r.pollKey, r.reader = p, key, s
+	r.pollKey, r.reader = key, s
+	r.poller.Store(p)
 	// Until it is registered, this goroutine is r's reader: an edge that
 	// comes meanwhile leaves pollAgain.
 	r.pollState.Store(pollReading)
@@ -146,7 +147,7 @@ func (p *poller) add(r *wsRaw, s *Session) bool {
 		p.mu.Lock()
 		delete(p.conns, key)
 		p.mu.Unlock()
-		r.poller = nil
+		r.poller.Store(nil)
 		return false
 	}
 	if r.br.Buffered() == 0 && r.pollState.CompareAndSwap(pollReading, pollIdle) {

@@ -17,10 +17,12 @@ type wsRaw struct {
 	br   *connReader
 	rc   syscall.RawConn // for non-blocking writes; nil when conn has none (TLS)
 
-	// Set when a poller watches conn (see poller.add).
-	poller    *poller
-	pollKey   uint64
-	reader    *Session
+	// Set when a poller watches conn (see poller.add). poller is atomic:
+	// closeConn may run on another goroutine while the session's reading
+	// starts.
+	poller    atomic.Pointer[poller]
+	pollKey   uint64       // under poller.mu
+	reader    *Session     // set before the poller first hands r to a worker
 	pollState atomic.Int32 // pollIdle, pollReading or pollAgain
 
 	closeSent  atomic.Bool                // a close frame was written
@@ -81,8 +83,8 @@ const (
 
 // closeConn closes the connection; a poller stops watching it first.
 func (r *wsRaw) closeConn() {
-	if r.poller != nil {
-		r.poller.remove(r)
+	if p := r.poller.Load(); p != nil {
+		p.remove(r)
 	}
 	_ = r.conn.Close()
 }

@@ -104,7 +104,7 @@ func (s *Session) readReady(r *wsRaw) {
 			binary, data, err := r.readMessage(limit)
 			if err != nil {
 				s.closeWith(readErrorReason(err), err, closeByError)
-				r.poller.remove(r)
+				r.poller.Load().remove(r)
 				r.endRead(err)
 				return
 			}
