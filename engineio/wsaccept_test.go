@@ -122,16 +122,30 @@ func TestAcceptRawRefuses(t *testing.T) {
 	testutil.Equal(t, len(ts.closes), 0) // no session was opened
 }
 
+// dialUpgrade opens the WebSocket of an upgrade of session sid with a raw
+// client.
+func (ts *testServer) dialUpgrade(tb testing.TB, sid string) *rawClient {
+	tb.Helper()
+	c, resp := rawHandshake(tb, ts.url+"?EIO=4&transport=websocket&sid="+sid, nil, nil)
+	testutil.Equal(tb, resp.StatusCode, http.StatusSwitchingProtocols)
+	return c
+}
+
+// answerClose reads up to the server's close frame with code, answers it,
+// and checks that the server then closes the connection.
+func (c *rawClient) answerClose(code websocket.StatusCode) {
+	c.tb.Helper()
+	c.wantClose(closePayload(code, ""))
+	c.write(frame(true, opClose, closePayload(code, ""), false))
+	c.wantEOF()
+}
+
 // An upgrade the session cannot take (it is on WebSocket already) is
 // answered and then closed with 1008, as the reference server does.
 func TestUpgradeRawRefused(t *testing.T) {
 	ts := newTestServer(t, quietOptions(), nil)
 	_, sid := ts.dialRaw(t)
-	c, resp := rawHandshake(t, ts.url+"?EIO=4&transport=websocket&sid="+sid, nil, nil)
-	testutil.Equal(t, resp.StatusCode, http.StatusSwitchingProtocols)
-	c.wantClose(closePayload(websocket.StatusPolicyViolation, ""))
-	c.write(frame(true, opClose, closePayload(websocket.StatusPolicyViolation, ""), false))
-	c.wantEOF()
+	ts.dialUpgrade(t, sid).answerClose(websocket.StatusPolicyViolation)
 	testutil.Equal(t, ts.isOpen(sid), true)
 }
 
@@ -140,8 +154,7 @@ func TestUpgradeRawRefused(t *testing.T) {
 func TestUpgradeRaw(t *testing.T) {
 	ts := newTestServer(t, quietOptions(), nil)
 	sid := ts.openPolling(t)
-	c, resp := rawHandshake(t, ts.url+"?EIO=4&transport=websocket&sid="+sid, nil, nil)
-	testutil.Equal(t, resp.StatusCode, http.StatusSwitchingProtocols)
+	c := ts.dialUpgrade(t, sid)
 	c.write(frame(true, opPing, []byte("p"), false), frame(true, opText, []byte("2probe"), false))
 	op, p := c.read()
 	testutil.Equal(t, op, byte(opPong))
@@ -167,11 +180,7 @@ func TestUpgradeRawTimeout(t *testing.T) {
 	opts.UpgradeTimeout = 50 * time.Millisecond
 	ts := newTestServer(t, opts, nil)
 	sid := ts.openPolling(t)
-	c, resp := rawHandshake(t, ts.url+"?EIO=4&transport=websocket&sid="+sid, nil, nil)
-	testutil.Equal(t, resp.StatusCode, http.StatusSwitchingProtocols)
-	c.wantClose(closePayload(websocket.StatusNormalClosure, ""))
-	c.write(frame(true, opClose, closePayload(websocket.StatusNormalClosure, ""), false))
-	c.wantEOF()
+	ts.dialUpgrade(t, sid).answerClose(websocket.StatusNormalClosure)
 	testutil.Equal(t, ts.isOpen(sid), true)
 	testutil.Equal(t, ts.post(t, sid, "4still polling").status, http.StatusOK)
 }
