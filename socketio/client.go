@@ -131,7 +131,7 @@ type ClientSocket struct {
 	queue         []*queuedEmit
 	waiters       []chan error
 
-	handlers     map[string][]*handler
+	handlers     eventTable
 	anyIn        []*anyListener
 	anyOut       []*outListener
 	onConnect    []func()
@@ -165,7 +165,7 @@ type inEvent struct {
 }
 
 func newClientSocket(m *Manager, nsp string, opts *SocketOptions) *ClientSocket {
-	s := &ClientSocket{m: m, nsp: nsp, acks: make(map[uint64]*clientAck), handlers: make(map[string][]*handler)}
+	s := &ClientSocket{m: m, nsp: nsp, acks: make(map[uint64]*clientAck)}
 	if opts != nil {
 		s.opts = *opts
 	}
@@ -230,14 +230,14 @@ func (s *ClientSocket) On(event string, handler any) {
 	}
 	h := newHandler(handler)
 	s.m.mu.Lock()
-	s.handlers[event] = append(s.handlers[event], h)
+	s.handlers.add(event, h)
 	s.m.mu.Unlock()
 }
 
 // Off removes every handler of event.
 func (s *ClientSocket) Off(event string) {
 	s.m.mu.Lock()
-	delete(s.handlers, event)
+	s.handlers.remove(event)
 	s.m.mu.Unlock()
 }
 
@@ -702,7 +702,7 @@ func (s *ClientSocket) emitEventLocked(event string, args Args, ack Ack) {
 // handleEvent runs the OnAny listeners and the handlers of an event.
 func (s *ClientSocket) handleEvent(event string, args Args, ack Ack) {
 	s.m.mu.Lock()
-	anyIn, hs := s.anyIn, s.handlers[event]
+	anyIn, hs := s.anyIn, s.handlers.get(event)
 	s.m.mu.Unlock()
 	for _, l := range anyIn {
 		l.fn(event, args)

@@ -30,7 +30,7 @@ type Socket struct {
 	mu              sync.Mutex
 	connected       bool
 	data            any
-	handlers        map[string][]*handler
+	handlers        eventTable
 	anyIn           []*anyListener
 	anyOut          []*outListener
 	middlewares     []func(event string, args Args) error
@@ -130,17 +130,14 @@ func (s *Socket) On(event string, fn any) {
 	}
 	h := newHandler(fn)
 	s.mu.Lock()
-	if s.handlers == nil {
-		s.handlers = make(map[string][]*handler, 1)
-	}
-	s.handlers[event] = append(s.handlers[event], h)
+	s.handlers.add(event, h)
 	s.mu.Unlock()
 }
 
 // Off removes every handler of event.
 func (s *Socket) Off(event string) {
 	s.mu.Lock()
-	delete(s.handlers, event)
+	s.handlers.remove(event)
 	s.mu.Unlock()
 }
 
@@ -491,7 +488,7 @@ func (s *Socket) handleEvent(event string, args Args, ack Ack) {
 		s.mu.Unlock()
 		return
 	}
-	mws, anyIn, hs := s.middlewares, s.anyIn, s.handlers[event]
+	mws, anyIn, hs := s.middlewares, s.anyIn, s.handlers.get(event)
 	s.mu.Unlock()
 	for _, mw := range mws {
 		if err := mw(event, args); err != nil {
