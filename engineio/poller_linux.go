@@ -25,9 +25,8 @@ import (
 // read once more (see wsRaw.pollState), so no data waits unseen.
 type poller struct {
 	srv  *Server
-	epfd int
-	file *os.File        // epfd, for Go's network poller
-	rc   syscall.RawConn // file's
+	file *os.File        // the epoll descriptor, for Go's network poller
+	rc   syscall.RawConn // file's: every use of the descriptor goes through it
 
 	mu      sync.Mutex
 	conns   map[uint64]*wsRaw // by key; a stale event's key finds nothing
@@ -77,16 +76,16 @@ func newPoller(srv *Server) (*poller, error) {
 		_ = f.Close()
 		return nil, fmt.Errorf("engineio: epoll descriptor: %w", err)
 	}
-	p := &poller{srv: srv, epfd: epfd, file: f, rc: rc, conns: make(map[uint64]*wsRaw)}
+	p := &poller{srv: srv, file: f, rc: rc, conns: make(map[uint64]*wsRaw)}
 	srv.goTracked(p.loop)
 	return p, nil
 }
 
 // loop dispatches the readable connections until the poller is closed.
 func (p *poller) loop() {
-	_ = p.rc.Read(func(uintptr) bool {
+	_ = p.rc.Read(func(epfd uintptr) bool {
 		for {
-			n, err := syscall.EpollWait(p.epfd, p.events[:], 0)
+			n, err := syscall.EpollWait(int(epfd), p.events[:], 0)
 			if err == syscall.EINTR {
 				continue
 			}
@@ -131,19 +130,12 @@ func (p *poller) add(r *wsRaw, s *Session) bool {
 	r.pollState.Store(pollReading)
 	p.conns[key] = r
 	p.mu.Unlock()
-	var errno error
-	err := r.rc.Control(func(fd uintptr) {
-		ev := syscall.EpollEvent{
-			Events: syscall.EPOLLIN | syscall.EPOLLRDHUP | epollET,
-			Fd:     int32(uint32(key)),
-			Pad:    int32(uint32(key >> 32)),
-		}
-		errno = syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_ADD, int(fd), &ev)
-	})
-	if err == nil {
-		err = errno
+	ev := syscall.EpollEvent{
+		Events: syscall.EPOLLIN | syscall.EPOLLRDHUP | epollET,
+		Fd:     int32(uint32(key)),
+		Pad:    int32(uint32(key >> 32)),
 	}
-	if err != nil {
+	if err := p.ctl(r, syscall.EPOLL_CTL_ADD, &ev); err != nil {
 		p.mu.Lock()
 		delete(p.conns, key)
 		p.mu.Unlock()
@@ -160,8 +152,8 @@ func (p *poller) add(r *wsRaw, s *Session) bool {
 }
 
 // remove stops watching r; it is safe to call more than once. It runs
-// before r's connection is closed (see wsRaw.closeConn): a descriptor is
-// taken out of the epoll set only while it is certainly still r's.
+// before r's connection is closed (see wsRaw.closeConn); see ctl for why a
+// descriptor is never taken out of the wrong epoll set.
 func (p *poller) remove(r *wsRaw) {
 	p.mu.Lock()
 	if p.conns[r.pollKey] != r {
@@ -171,12 +163,30 @@ func (p *poller) remove(r *wsRaw) {
 	delete(p.conns, r.pollKey)
 	stop := p.closing && len(p.conns) == 0
 	p.mu.Unlock()
-	_ = r.rc.Control(func(fd uintptr) {
-		_ = syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_DEL, int(fd), nil)
-	})
+	_ = p.ctl(r, syscall.EPOLL_CTL_DEL, nil)
 	if stop {
 		p.stop()
 	}
+}
+
+// ctl runs epoll_ctl for r's descriptor. Both descriptors are held open
+// meanwhile (RawConn.Control), so neither can be closed and its number
+// reused by another file under the call: a connection closed elsewhere, or
+// a poller stopped by a concurrent remove, makes ctl fail instead.
+func (p *poller) ctl(r *wsRaw, op int, ev *syscall.EpollEvent) error {
+	var errno error
+	err := p.rc.Control(func(epfd uintptr) {
+		cerr := r.rc.Control(func(fd uintptr) {
+			errno = syscall.EpollCtl(int(epfd), op, int(fd), ev)
+		})
+		if errno == nil {
+			errno = cerr
+		}
+	})
+	if err == nil {
+		err = errno
+	}
+	return err
 }
 
 // closeWhenEmpty stops the poller once it watches nothing: now, or when
