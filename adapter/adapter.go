@@ -33,9 +33,19 @@ type Namespace interface {
 	Name() string
 	// Socket returns the connected local socket with the given id, or nil.
 	Socket(id string) Socket
+	// NextAckID returns a fresh acknowledgement id from the namespace's
+	// counter, the one its own emits with an ack use: a broadcast with
+	// acknowledgements that another server asked for takes its id here.
+	NextAckID() uint64
+	// Recovery reports whether connection state recovery is on for the
+	// namespace, and for how long a disconnected session may be restored.
+	// Cluster adapters append offsets to broadcasts only when it is on.
+	Recovery() (enabled bool, maxDisconnection time.Duration)
 	// HandleServerSideEmit hands an event sent by another server with
 	// ServerSideEmit to the namespace's listeners. ack is nil when the
-	// sender expects no answer; otherwise it must be called once.
+	// sender expects no answer; otherwise it is called at most once. It
+	// never blocks: the listeners run later, in arrival order, never on
+	// the caller's goroutine (an adapter's inbound loop).
 	HandleServerSideEmit(event string, args []parser.Value, ack func(arg any))
 }
 
@@ -62,13 +72,20 @@ type Socket interface {
 // SocketInfo describes a socket, local or on another server, as
 // FetchSockets returns it.
 type SocketInfo struct {
-	ID        string          `json:"id"`
-	Handshake json.RawMessage `json:"handshake"`
-	Rooms     []string        `json:"rooms"`
-	Data      json.RawMessage `json:"data"`
+	ID string
+	// Handshake is the socket's handshake as JSON, in the shape Node's
+	// socket.io gives socket.handshake (lower-case header names, joined
+	// duplicate headers, a JavaScript date string for time).
+	Handshake json.RawMessage
+	// Rooms are the socket's rooms in the order it joined them, its own
+	// id first.
+	Rooms []string
+	// Data is the socket's Data as JSON with its binary attachments; a
+	// nil Data.JSON means the socket has no data (undefined in Node).
+	Data parser.Value
 	// ServerUID identifies the server the socket is connected to; empty
 	// for a local socket.
-	ServerUID string `json:"-"`
+	ServerUID string
 }
 
 // BroadcastFlags modify a broadcast.
@@ -81,7 +98,8 @@ type BroadcastFlags struct {
 	Compress bool
 	// Local restricts the broadcast to this server.
 	Local bool
-	// Timeout bounds a broadcast with acknowledgements.
+	// Timeout bounds a broadcast with acknowledgements. Cluster adapters
+	// carry it on the wire in whole milliseconds, as Node does.
 	Timeout time.Duration
 	// ExpectSingleResponse marks an emit with ack to one remote socket.
 	ExpectSingleResponse bool
@@ -119,14 +137,24 @@ var (
 )
 
 // TimeoutError reports a cluster request that did not get every expected
-// response in time; Responses holds those that arrived.
+// response in time. Responses holds those that arrived (for FetchSockets,
+// Sockets does), which Node's adapters discard for fetchSockets and give
+// for serverSideEmit.
 type TimeoutError struct {
 	Op        string // the operation, such as "serverSideEmit"
 	Responses []parser.Value
+	Sockets   []SocketInfo
+	// Message is the text Node's adapter gives its callers for the same
+	// timeout, such as "timeout reached: only 1 responses received out
+	// of 2"; empty when the adapter has no Node counterpart.
+	Message string
 }
 
-// Error implements error.
+// Error implements error: Message when set.
 func (e *TimeoutError) Error() string {
+	if e.Message != "" {
+		return e.Message
+	}
 	return "adapter: timeout reached while waiting for " + e.Op + " responses"
 }
 
@@ -153,36 +181,41 @@ type Adapter interface {
 	Rooms() []string
 
 	// Broadcast sends p to every socket matching opts, across the cluster
-	// unless opts.Flags.Local.
-	Broadcast(p *parser.Packet, opts *BroadcastOptions) error
+	// unless opts.Flags.Local. Local sockets get it even when the cluster
+	// cannot be reached; the error then says what was not sent.
+	Broadcast(ctx context.Context, p *parser.Packet, opts *BroadcastOptions) error
 	// BroadcastWithAck sends p, which carries an ack id, to every socket
 	// matching opts and reports how many clients each server reached
 	// (onClientCount, once per server) and each client's first ack
 	// argument (onAck). A local client that disconnects before answering
 	// is reported to onAck with a non-nil error.
-	BroadcastWithAck(p *parser.Packet, opts *BroadcastOptions, onClientCount func(n int), onAck func(arg parser.Value, err error)) error
+	BroadcastWithAck(ctx context.Context, p *parser.Packet, opts *BroadcastOptions, onClientCount func(n int), onAck func(arg parser.Value, err error)) error
 
 	// FetchSockets returns the sockets matching opts across the cluster.
+	// When some server did not answer in time it returns those that did
+	// with a *TimeoutError.
 	FetchSockets(ctx context.Context, opts *BroadcastOptions) ([]SocketInfo, error)
 	// AddSockets makes the sockets matching opts join rooms.
-	AddSockets(opts *BroadcastOptions, rooms []string)
+	AddSockets(ctx context.Context, opts *BroadcastOptions, rooms []string) error
 	// DelSockets makes the sockets matching opts leave rooms.
-	DelSockets(opts *BroadcastOptions, rooms []string)
+	DelSockets(ctx context.Context, opts *BroadcastOptions, rooms []string) error
 	// DisconnectSockets disconnects the sockets matching opts.
-	DisconnectSockets(opts *BroadcastOptions, close bool)
+	DisconnectSockets(ctx context.Context, opts *BroadcastOptions, close bool) error
 	// ServerSideEmit sends an event to the other servers' namespaces. With
-	// ack set, it waits (bounded by ctx) for one response per other server.
+	// ack set, it waits (bounded by ctx and the adapter's own timeout) for
+	// one response per other server; on timeout it returns those that
+	// arrived with a *TimeoutError.
 	ServerSideEmit(ctx context.Context, event string, args []any, ack bool) ([]parser.Value, error)
 	// ServerCount returns the number of servers in the cluster.
 	ServerCount(ctx context.Context) (int, error)
-	// AllRooms returns the rooms of every server.
+	// AllRooms returns the rooms of every server, or ErrNotSupported.
 	AllRooms(ctx context.Context) ([]string, error)
 
 	// PersistSession keeps a disconnected socket's session for recovery.
-	PersistSession(s *Session)
+	PersistSession(ctx context.Context, s *Session) error
 	// RestoreSession returns the session pid with the packets missed
 	// since offset, and forgets it; ErrSessionNotFound when it cannot.
-	RestoreSession(pid, offset string) (*Session, error)
+	RestoreSession(ctx context.Context, pid, offset string) (*Session, error)
 }
 
 // Factory creates the adapter of a namespace.

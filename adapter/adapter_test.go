@@ -1,6 +1,7 @@
 package adapter
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"slices"
@@ -16,6 +17,8 @@ import (
 )
 
 func TestMain(m *testing.M) { testutil.RunWithLeakCheck(m) }
+
+var ctx = context.Background()
 
 // fakeNamespace and fakeSocket record deliveries.
 type fakeNamespace struct {
@@ -33,6 +36,8 @@ func (n *fakeNamespace) Socket(id string) Socket {
 	return nil
 }
 func (n *fakeNamespace) HandleServerSideEmit(string, []parser.Value, func(any)) {}
+func (n *fakeNamespace) NextAckID() uint64                                      { return 0 }
+func (n *fakeNamespace) Recovery() (bool, time.Duration)                        { return false, 0 }
 
 type fakeSocket struct {
 	id  string
@@ -110,7 +115,7 @@ func TestMemoryRoomsAndTargets(t *testing.T) {
 	}
 	testutil.Equal(t, sorted(m.Rooms()), []string{"b", "c", "r1", "r3"})
 
-	if err := m.Broadcast(event(t, "ev", 1), &BroadcastOptions{Rooms: []string{"r1", "r3"}}); err != nil {
+	if err := m.Broadcast(ctx, event(t, "ev", 1), &BroadcastOptions{Rooms: []string{"r1", "r3"}}); err != nil {
 		t.Fatal(err)
 	}
 	for _, id := range []string{"b", "c"} {
@@ -119,9 +124,9 @@ func TestMemoryRoomsAndTargets(t *testing.T) {
 	if len(ns.sockets["a"].got) != 0 {
 		t.Fatal("a got a packet after leaving")
 	}
-	m.AddSockets(&BroadcastOptions{Rooms: []string{"r3"}}, []string{"x"})
+	_ = m.AddSockets(ctx, &BroadcastOptions{Rooms: []string{"r3"}}, []string{"x"})
 	testutil.Equal(t, m.Sockets([]string{"x"}), []string{"c"})
-	m.DelSockets(&BroadcastOptions{}, []string{"x"})
+	_ = m.DelSockets(ctx, &BroadcastOptions{}, []string{"x"})
 	testutil.Equal(t, len(m.Sockets([]string{"x"})), 0)
 }
 
@@ -133,38 +138,38 @@ func TestSessionAwareOffsetsAndRestore(t *testing.T) {
 	a.AddAll("s1", []string{"s1", "r"})
 	a.AddAll("s2", []string{"s2"})
 
-	_ = a.Broadcast(event(t, "ev", "first"), &BroadcastOptions{})
+	_ = a.Broadcast(ctx, event(t, "ev", "first"), &BroadcastOptions{})
 	first := ns.sockets["s1"].got[0]
 	if !strings.HasPrefix(first, `2["ev","first","`) {
 		t.Fatalf("no offset: %s", first)
 	}
 	offset := strings.TrimSuffix(strings.TrimPrefix(first, `2["ev","first","`), `"]`)
 
-	a.PersistSession(&Session{SID: "s1", PID: "p1", Rooms: []string{"s1", "r"}, Data: 42})
-	_ = a.Broadcast(event(t, "ev", "to-r"), &BroadcastOptions{Rooms: []string{"r"}})
-	_ = a.Broadcast(event(t, "ev", "not-r"), &BroadcastOptions{Rooms: []string{"s2"}})
-	_ = a.Broadcast(event(t, "ev", "volatile"), &BroadcastOptions{Flags: BroadcastFlags{Volatile: true}})
+	_ = a.PersistSession(ctx, &Session{SID: "s1", PID: "p1", Rooms: []string{"s1", "r"}, Data: 42})
+	_ = a.Broadcast(ctx, event(t, "ev", "to-r"), &BroadcastOptions{Rooms: []string{"r"}})
+	_ = a.Broadcast(ctx, event(t, "ev", "not-r"), &BroadcastOptions{Rooms: []string{"s2"}})
+	_ = a.Broadcast(ctx, event(t, "ev", "volatile"), &BroadcastOptions{Flags: BroadcastFlags{Volatile: true}})
 	withAck := event(t, "ev", "ack")
 	withAck.ID, withAck.HasID = 1, true
-	_ = a.Broadcast(withAck, &BroadcastOptions{})
+	_ = a.Broadcast(ctx, withAck, &BroadcastOptions{})
 
-	s, err := a.RestoreSession("p1", offset)
+	s, err := a.RestoreSession(ctx, "p1", offset)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if s.SID != "s1" || s.Data != 42 || len(s.MissedPackets) != 1 || !strings.HasPrefix(string(s.MissedPackets[0].Data), `["ev","to-r","`) {
 		t.Fatalf("restored %+v", s)
 	}
-	if _, err := a.RestoreSession("p1", offset); !errors.Is(err, ErrSessionNotFound) {
+	if _, err := a.RestoreSession(ctx, "p1", offset); !errors.Is(err, ErrSessionNotFound) {
 		t.Fatal("a session can be restored once")
 	}
 
 	// The log keeps 3 packets: the first offset falls out.
-	a.PersistSession(&Session{SID: "s1", PID: "p2", Rooms: []string{"s1"}})
+	_ = a.PersistSession(ctx, &Session{SID: "s1", PID: "p2", Rooms: []string{"s1"}})
 	for range 3 {
-		_ = a.Broadcast(event(t, "ev", "more"), &BroadcastOptions{})
+		_ = a.Broadcast(ctx, event(t, "ev", "more"), &BroadcastOptions{})
 	}
-	if _, err := a.RestoreSession("p2", offset); !errors.Is(err, ErrSessionNotFound) {
+	if _, err := a.RestoreSession(ctx, "p2", offset); !errors.Is(err, ErrSessionNotFound) {
 		t.Fatalf("restored from a dropped offset: %v", err)
 	}
 }
@@ -175,14 +180,14 @@ func TestSessionAwareExpiry(t *testing.T) {
 	a := NewSessionAwareMemory(&SessionOptions{MaxDisconnectionDuration: 20 * time.Millisecond})(ns).(*SessionAwareMemory)
 	defer a.Close()
 	a.AddAll("s1", []string{"s1"})
-	_ = a.Broadcast(event(t, "ev"), &BroadcastOptions{})
+	_ = a.Broadcast(ctx, event(t, "ev"), &BroadcastOptions{})
 	offset := strings.TrimSuffix(strings.TrimPrefix(ns.sockets["s1"].got[0], `2["ev","`), `"]`)
-	a.PersistSession(&Session{SID: "s1", PID: "p"})
+	_ = a.PersistSession(ctx, &Session{SID: "s1", PID: "p"})
 	time.Sleep(40 * time.Millisecond)
-	if _, err := a.RestoreSession("p", offset); !errors.Is(err, ErrSessionNotFound) {
+	if _, err := a.RestoreSession(ctx, "p", offset); !errors.Is(err, ErrSessionNotFound) {
 		t.Fatal("expired session restored")
 	}
-	a.PersistSession(&Session{SID: "s1", PID: "q"})
+	_ = a.PersistSession(ctx, &Session{SID: "s1", PID: "q"})
 	a.smu.Lock()
 	a.expireLocked(time.Now().Add(time.Minute))
 	n, logged := len(a.sessions), len(a.log)

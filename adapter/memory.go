@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/gosio/gosio/parser"
 )
@@ -11,7 +12,8 @@ import (
 // Memory is the in-memory adapter: the room index of one namespace on one
 // server. It is the default adapter.
 type Memory struct {
-	nsp Namespace
+	nsp  Namespace
+	opts MemoryOptions
 
 	mu sync.RWMutex
 	// rooms maps a room to its members, except for a socket's own room
@@ -24,14 +26,55 @@ type Memory struct {
 
 var _ Adapter = (*Memory)(nil)
 
+// MemoryOptions configures a Memory made with NewMemoryWith. Cluster
+// adapters embed a Memory as their local room index and use the hooks to
+// follow the rooms (the sharded Redis adapter subscribes a channel per
+// room).
+type MemoryOptions struct {
+	// OnRoomCreated, if set, is called when a room gets its first member;
+	// isSocketID is set for a socket's own room, which is created when the
+	// socket joins it (see AddAll). It is called with the adapter's lock
+	// held, in the order the rooms change: it must not block and must not
+	// call the adapter.
+	OnRoomCreated func(room string, isSocketID bool)
+	// OnRoomDeleted, if set, is called when a room loses its last member,
+	// under the same rules as OnRoomCreated.
+	OnRoomDeleted func(room string, isSocketID bool)
+}
+
 // NewMemory returns an in-memory adapter for nsp. It is a Factory.
 func NewMemory(nsp Namespace) Adapter { return newMemory(nsp) }
+
+// NewMemoryWith returns an in-memory adapter for nsp with room hooks; opts
+// may be nil.
+func NewMemoryWith(nsp Namespace, opts *MemoryOptions) *Memory {
+	m := newMemory(nsp)
+	if opts != nil {
+		m.opts = *opts
+	}
+	return m
+}
 
 func newMemory(nsp Namespace) *Memory {
 	return &Memory{
 		nsp:   nsp,
 		rooms: make(map[string]map[string]struct{}),
 		sids:  make(map[string][]string),
+	}
+}
+
+// Namespace returns the namespace the adapter serves.
+func (m *Memory) Namespace() Namespace { return m.nsp }
+
+func (m *Memory) created(room string, own bool) {
+	if m.opts.OnRoomCreated != nil {
+		m.opts.OnRoomCreated(room, own)
+	}
+}
+
+func (m *Memory) deleted(room string, own bool) {
+	if m.opts.OnRoomDeleted != nil {
+		m.opts.OnRoomDeleted(room, own)
 	}
 }
 
@@ -52,12 +95,14 @@ func (m *Memory) AddAll(id string, rooms []string) {
 		}
 		mine = append(mine, r)
 		if r == id {
+			m.created(r, true)
 			continue
 		}
 		members := m.rooms[r]
 		if members == nil {
 			members = make(map[string]struct{}, 1)
 			m.rooms[r] = members
+			m.created(r, false)
 		}
 		members[id] = struct{}{}
 	}
@@ -73,6 +118,9 @@ func (m *Memory) Del(id, room string) {
 	if mine, ok := m.sids[id]; ok {
 		if i := slices.Index(mine, room); i >= 0 {
 			m.sids[id] = slices.Delete(mine, i, i+1)
+			if room == id {
+				m.deleted(room, true)
+			}
 		}
 	}
 	m.delMemberLocked(room, id)
@@ -80,9 +128,13 @@ func (m *Memory) Del(id, room string) {
 
 func (m *Memory) delMemberLocked(room, id string) {
 	if members := m.rooms[room]; members != nil {
+		if _, in := members[id]; !in {
+			return
+		}
 		delete(members, id)
 		if len(members) == 0 {
 			delete(m.rooms, room)
+			m.deleted(room, false)
 		}
 	}
 }
@@ -92,6 +144,9 @@ func (m *Memory) DelAll(id string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, r := range m.sids[id] {
+		if r == id {
+			m.deleted(r, true)
+		}
 		m.delMemberLocked(r, id)
 	}
 	delete(m.sids, id)
@@ -111,6 +166,25 @@ func (m *Memory) SocketRooms(id string) []string {
 // Sockets implements Adapter.
 func (m *Memory) Sockets(rooms []string) []string {
 	return m.match(&BroadcastOptions{Rooms: rooms})
+}
+
+// HasRoom reports whether room has a local member (a socket's own room
+// included).
+func (m *Memory) HasRoom(room string) bool {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if len(m.rooms[room]) > 0 {
+		return true
+	}
+	return slices.Contains(m.sids[room], room)
+}
+
+// IsSocketID reports whether id is a local socket's id.
+func (m *Memory) IsSocketID(id string) bool {
+	m.mu.RLock()
+	_, ok := m.sids[id]
+	m.mu.RUnlock()
+	return ok
 }
 
 // Rooms implements Adapter.
@@ -202,20 +276,45 @@ func (m *Memory) each(opts *BroadcastOptions, fn func(Socket)) {
 
 // Broadcast implements Adapter: it encodes p once and delivers the same
 // frames to every selected local socket.
-func (m *Memory) Broadcast(p *parser.Packet, opts *BroadcastOptions) error {
-	frames := Encode(p)
-	volatile := opts.Flags.Volatile
-	m.each(opts, func(s Socket) { s.Deliver(frames, volatile) })
+func (m *Memory) Broadcast(_ context.Context, p *parser.Packet, opts *BroadcastOptions) error {
+	m.BroadcastLocal(p, opts)
 	return nil
 }
 
+// BroadcastLocal delivers p to the selected local sockets; cluster
+// adapters use it for their own sockets and for broadcasts from other
+// servers.
+func (m *Memory) BroadcastLocal(p *parser.Packet, opts *BroadcastOptions) {
+	frames := Encode(p)
+	volatile := opts.Flags.Volatile
+	m.each(opts, func(s Socket) { s.Deliver(frames, volatile) })
+}
+
 // BroadcastWithAck implements Adapter.
-func (m *Memory) BroadcastWithAck(p *parser.Packet, opts *BroadcastOptions, onClientCount func(int), onAck func(parser.Value, error)) error {
+func (m *Memory) BroadcastWithAck(_ context.Context, p *parser.Packet, opts *BroadcastOptions, onClientCount func(int), onAck func(parser.Value, error)) error {
+	m.broadcastWithAck(p, opts, opts.Flags.Timeout, onClientCount, onAck)
+	return nil
+}
+
+// BroadcastWithAckRemote delivers p, a broadcast with acknowledgements
+// another server asked for, to the selected local sockets: it reports the
+// number of clients reached, then each client's first ack argument. As in
+// Node, the acknowledgements have no timeout and a client that disconnects
+// before answering is not reported.
+func (m *Memory) BroadcastWithAckRemote(p *parser.Packet, opts *BroadcastOptions, onClientCount func(int), onAck func(parser.Value)) {
+	m.broadcastWithAck(p, opts, 0, onClientCount, func(arg parser.Value, err error) {
+		if err == nil {
+			onAck(arg)
+		}
+	})
+}
+
+func (m *Memory) broadcastWithAck(p *parser.Packet, opts *BroadcastOptions, timeout time.Duration, onClientCount func(int), onAck func(parser.Value, error)) {
 	frames := Encode(p)
 	var targets []Socket
 	m.each(opts, func(s Socket) { targets = append(targets, s) })
 	for _, s := range targets {
-		s.ExpectAck(p.ID, opts.Flags.Timeout, func(args []parser.Value, err error) {
+		s.ExpectAck(p.ID, timeout, func(args []parser.Value, err error) {
 			var first parser.Value
 			if len(args) > 0 {
 				first = args[0]
@@ -227,25 +326,42 @@ func (m *Memory) BroadcastWithAck(p *parser.Packet, opts *BroadcastOptions, onCl
 	for _, s := range targets {
 		s.Deliver(frames, opts.Flags.Volatile)
 	}
-	return nil
 }
 
 // FetchSockets implements Adapter with the local sockets.
 func (m *Memory) FetchSockets(_ context.Context, opts *BroadcastOptions) ([]SocketInfo, error) {
+	return m.FetchLocal(opts), nil
+}
+
+// FetchLocal returns what FetchSockets reports of the selected local
+// sockets.
+func (m *Memory) FetchLocal(opts *BroadcastOptions) []SocketInfo {
 	var out []SocketInfo
 	m.each(opts, func(s Socket) { out = append(out, s.Info()) })
-	return out, nil
+	return out
 }
 
 // AddSockets implements Adapter.
-func (m *Memory) AddSockets(opts *BroadcastOptions, rooms []string) {
+func (m *Memory) AddSockets(_ context.Context, opts *BroadcastOptions, rooms []string) error {
+	m.AddSocketsLocal(opts, rooms)
+	return nil
+}
+
+// AddSocketsLocal makes the selected local sockets join rooms.
+func (m *Memory) AddSocketsLocal(opts *BroadcastOptions, rooms []string) {
 	for _, id := range m.match(opts) {
 		m.AddAll(id, rooms)
 	}
 }
 
 // DelSockets implements Adapter.
-func (m *Memory) DelSockets(opts *BroadcastOptions, rooms []string) {
+func (m *Memory) DelSockets(_ context.Context, opts *BroadcastOptions, rooms []string) error {
+	m.DelSocketsLocal(opts, rooms)
+	return nil
+}
+
+// DelSocketsLocal makes the selected local sockets leave rooms.
+func (m *Memory) DelSocketsLocal(opts *BroadcastOptions, rooms []string) {
 	for _, id := range m.match(opts) {
 		for _, r := range rooms {
 			m.Del(id, r)
@@ -254,7 +370,13 @@ func (m *Memory) DelSockets(opts *BroadcastOptions, rooms []string) {
 }
 
 // DisconnectSockets implements Adapter.
-func (m *Memory) DisconnectSockets(opts *BroadcastOptions, close bool) {
+func (m *Memory) DisconnectSockets(_ context.Context, opts *BroadcastOptions, close bool) error {
+	m.DisconnectLocal(opts, close)
+	return nil
+}
+
+// DisconnectLocal disconnects the selected local sockets.
+func (m *Memory) DisconnectLocal(opts *BroadcastOptions, close bool) {
 	m.each(opts, func(s Socket) { s.Disconnect(close) })
 }
 
@@ -272,9 +394,9 @@ func (m *Memory) AllRooms(context.Context) ([]string, error) { return m.Rooms(),
 
 // PersistSession implements Adapter; the plain in-memory adapter keeps no
 // sessions (connection state recovery uses a session-aware adapter).
-func (m *Memory) PersistSession(*Session) {}
+func (m *Memory) PersistSession(context.Context, *Session) error { return nil }
 
 // RestoreSession implements Adapter; it always returns ErrSessionNotFound.
-func (m *Memory) RestoreSession(string, string) (*Session, error) {
+func (m *Memory) RestoreSession(context.Context, string, string) (*Session, error) {
 	return nil, ErrSessionNotFound
 }

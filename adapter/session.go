@@ -2,6 +2,7 @@ package adapter
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"slices"
 	"strconv"
@@ -128,7 +129,7 @@ func (a *SessionAwareMemory) expireLocked(now time.Time) {
 
 // Broadcast implements Adapter: eligible events get an offset as their
 // last argument and are logged before delivery.
-func (a *SessionAwareMemory) Broadcast(p *parser.Packet, opts *BroadcastOptions) error {
+func (a *SessionAwareMemory) Broadcast(ctx context.Context, p *parser.Packet, opts *BroadcastOptions) error {
 	if (p.Type == parser.Event || p.Type == parser.BinaryEvent) && !p.HasID && !opts.Flags.Volatile {
 		a.smu.Lock()
 		offset := a.nextOffsetLocked(time.Now())
@@ -146,7 +147,7 @@ func (a *SessionAwareMemory) Broadcast(p *parser.Packet, opts *BroadcastOptions)
 		}
 		a.smu.Unlock()
 	}
-	return a.Memory.Broadcast(p, opts)
+	return a.Memory.Broadcast(ctx, p, opts)
 }
 
 // WithOffset returns a copy of the EVENT p with offset appended as its
@@ -198,17 +199,18 @@ func encode64(n int64) string {
 }
 
 // PersistSession implements Adapter.
-func (a *SessionAwareMemory) PersistSession(s *Session) {
+func (a *SessionAwareMemory) PersistSession(_ context.Context, s *Session) error {
 	a.smu.Lock()
 	if !a.closed {
 		a.sessions[s.PID] = &storedSession{s: s, disconnectedAt: time.Now()}
 	}
 	a.smu.Unlock()
+	return nil
 }
 
 // RestoreSession implements Adapter: the session must not have expired
 // and offset must still be in the packet log.
-func (a *SessionAwareMemory) RestoreSession(pid, offset string) (*Session, error) {
+func (a *SessionAwareMemory) RestoreSession(_ context.Context, pid, offset string) (*Session, error) {
 	a.smu.Lock()
 	defer a.smu.Unlock()
 	st := a.sessions[pid]

@@ -1,6 +1,7 @@
 package socketio
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"time"
@@ -86,7 +87,7 @@ func (b BroadcastOperator) Emit(event string, args ...any) error {
 	if err != nil {
 		return err
 	}
-	return b.nsp.adapter.Broadcast(p, b.options())
+	return b.nsp.adapter.Broadcast(context.Background(), p, b.options())
 }
 
 // LocalSocketIDs returns the ids of the selected sockets on this server.

@@ -48,13 +48,13 @@ func (r *RemoteSocket) EmitWithAck(ctx context.Context, event string, args ...an
 }
 
 // Join makes the socket join rooms.
-func (r *RemoteSocket) Join(rooms ...string) { r.op().SocketsJoin(rooms...) }
+func (r *RemoteSocket) Join(rooms ...string) error { return r.op().SocketsJoin(rooms...) }
 
 // Leave makes the socket leave rooms.
-func (r *RemoteSocket) Leave(rooms ...string) { r.op().SocketsLeave(rooms...) }
+func (r *RemoteSocket) Leave(rooms ...string) error { return r.op().SocketsLeave(rooms...) }
 
 // Disconnect disconnects the socket; with close, its connection too.
-func (r *RemoteSocket) Disconnect(close bool) { r.op().DisconnectSockets(close) }
+func (r *RemoteSocket) Disconnect(close bool) error { return r.op().DisconnectSockets(close) }
 
 // FetchSockets returns the selected sockets across the cluster.
 func (b BroadcastOperator) FetchSockets(ctx context.Context) ([]*RemoteSocket, error) {
@@ -76,24 +76,28 @@ func (n *Namespace) remoteSocket(info adapter.SocketInfo) *RemoteSocket {
 	if len(info.Handshake) > 0 {
 		_ = json.Unmarshal(info.Handshake, r.Handshake)
 	}
-	if len(info.Data) > 0 {
-		_ = parser.Unmarshal(info.Data, nil, &r.Data)
+	if len(info.Data.JSON) > 0 {
+		_ = parser.Unmarshal(info.Data.JSON, info.Data.Attachments, &r.Data)
 	}
 	return r
 }
 
 // SocketsJoin makes the selected sockets join rooms, across the cluster.
-func (b BroadcastOperator) SocketsJoin(rooms ...string) { b.nsp.adapter.AddSockets(b.options(), rooms) }
+// The local sockets join at once; the error reports what did not reach the
+// other servers.
+func (b BroadcastOperator) SocketsJoin(rooms ...string) error {
+	return b.nsp.adapter.AddSockets(context.Background(), b.options(), rooms)
+}
 
 // SocketsLeave makes the selected sockets leave rooms, across the cluster.
-func (b BroadcastOperator) SocketsLeave(rooms ...string) {
-	b.nsp.adapter.DelSockets(b.options(), rooms)
+func (b BroadcastOperator) SocketsLeave(rooms ...string) error {
+	return b.nsp.adapter.DelSockets(context.Background(), b.options(), rooms)
 }
 
 // DisconnectSockets disconnects the selected sockets, across the cluster;
 // with close, their connections too.
-func (b BroadcastOperator) DisconnectSockets(close bool) {
-	b.nsp.adapter.DisconnectSockets(b.options(), close)
+func (b BroadcastOperator) DisconnectSockets(close bool) error {
+	return b.nsp.adapter.DisconnectSockets(context.Background(), b.options(), close)
 }
 
 // EmitWithAck broadcasts an event and collects the acknowledgement of every
@@ -109,7 +113,7 @@ func (b BroadcastOperator) EmitWithAck(ctx context.Context, event string, args .
 	if err != nil {
 		return nil, err
 	}
-	p.ID, p.HasID = b.nsp.ids.Add(1)-1, true
+	p.ID, p.HasID = b.nsp.NextAckID(), true
 	if b.flags.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, b.flags.Timeout)
@@ -122,7 +126,7 @@ func (b BroadcastOperator) EmitWithAck(ctx context.Context, event string, args .
 		}
 	}
 	c := &ackCollector{servers: servers, done: make(chan struct{})}
-	if err := b.nsp.adapter.BroadcastWithAck(p, b.options(), c.clientCount, c.ack); err != nil {
+	if err := b.nsp.adapter.BroadcastWithAck(ctx, p, b.options(), c.clientCount, c.ack); err != nil {
 		return nil, err
 	}
 	select {
@@ -184,13 +188,13 @@ func (n *Namespace) FetchSockets(ctx context.Context) ([]*RemoteSocket, error) {
 }
 
 // SocketsJoin makes every socket of the namespace join rooms.
-func (n *Namespace) SocketsJoin(rooms ...string) { n.operator().SocketsJoin(rooms...) }
+func (n *Namespace) SocketsJoin(rooms ...string) error { return n.operator().SocketsJoin(rooms...) }
 
 // SocketsLeave makes every socket of the namespace leave rooms.
-func (n *Namespace) SocketsLeave(rooms ...string) { n.operator().SocketsLeave(rooms...) }
+func (n *Namespace) SocketsLeave(rooms ...string) error { return n.operator().SocketsLeave(rooms...) }
 
 // DisconnectSockets disconnects every socket of the namespace.
-func (n *Namespace) DisconnectSockets(close bool) { n.operator().DisconnectSockets(close) }
+func (n *Namespace) DisconnectSockets(close bool) error { return n.operator().DisconnectSockets(close) }
 
 // Timeout returns a broadcast operator whose EmitWithAck waits at most d.
 func (n *Namespace) Timeout(d time.Duration) BroadcastOperator { return n.operator().Timeout(d) }
@@ -238,13 +242,15 @@ func (srv *Server) FetchSockets(ctx context.Context) ([]*RemoteSocket, error) {
 }
 
 // SocketsJoin makes every socket of the main namespace join rooms.
-func (srv *Server) SocketsJoin(rooms ...string) { srv.mainNsp.SocketsJoin(rooms...) }
+func (srv *Server) SocketsJoin(rooms ...string) error { return srv.mainNsp.SocketsJoin(rooms...) }
 
 // SocketsLeave makes every socket of the main namespace leave rooms.
-func (srv *Server) SocketsLeave(rooms ...string) { srv.mainNsp.SocketsLeave(rooms...) }
+func (srv *Server) SocketsLeave(rooms ...string) error { return srv.mainNsp.SocketsLeave(rooms...) }
 
 // DisconnectSockets disconnects every socket of the main namespace.
-func (srv *Server) DisconnectSockets(close bool) { srv.mainNsp.DisconnectSockets(close) }
+func (srv *Server) DisconnectSockets(close bool) error {
+	return srv.mainNsp.DisconnectSockets(close)
+}
 
 // ServerSideEmit sends an event to the main namespace of the other servers.
 func (srv *Server) ServerSideEmit(event string, args ...any) error {

@@ -1,6 +1,7 @@
 package socketio
 
 import (
+	"context"
 	"encoding/json"
 	"runtime/debug"
 	"sync"
@@ -202,7 +203,7 @@ func (c *conn) connect(name string, auth json.RawMessage) {
 	var session *adapter.Session
 	if csr != nil {
 		if pid, offset := recoveryAuth(auth); pid != "" && offset != "" {
-			session, _ = nsp.adapter.RestoreSession(pid, offset)
+			session, _ = nsp.adapter.RestoreSession(context.Background(), pid, offset)
 		}
 	}
 	s := newSocket(nsp, c, auth, session)

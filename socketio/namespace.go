@@ -6,8 +6,10 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/gosio/gosio/adapter"
+	"github.com/gosio/gosio/internal/workers"
 	"github.com/gosio/gosio/parser"
 )
 
@@ -27,6 +29,8 @@ type Namespace struct {
 	parent  *ParentNamespace
 	adapter adapter.Adapter
 	ids     atomic.Uint64 // ack ids of packets emitted with an ack
+	initErr error         // from the adapter's Init
+	sse     taskQueue     // server-side emits from other servers, in order
 
 	mu          sync.RWMutex
 	sockets     map[string]*Socket
@@ -37,7 +41,7 @@ type Namespace struct {
 
 var _ adapter.Namespace = (*Namespace)(nil)
 
-func newNamespace(srv *Server, name string, parent *ParentNamespace) *Namespace {
+func newNamespace(ctx context.Context, srv *Server, name string, parent *ParentNamespace) *Namespace {
 	n := &Namespace{
 		srv:        srv,
 		name:       name,
@@ -45,11 +49,26 @@ func newNamespace(srv *Server, name string, parent *ParentNamespace) *Namespace 
 		sockets:    make(map[string]*Socket),
 		serverSide: make(map[string][]*handler),
 	}
+	n.sse.pool = &srv.workers
 	n.adapter = srv.opts.Adapter(n)
-	if err := n.adapter.Init(context.Background()); err != nil {
+	ctx, cancel := context.WithTimeout(ctx, srv.opts.AdapterInitTimeout)
+	defer cancel()
+	if err := n.adapter.Init(ctx); err != nil {
+		n.initErr = err
 		srv.opts.Logger.Error("socketio: adapter init failed", "nsp", name, "err", err)
 	}
 	return n
+}
+
+// NextAckID implements adapter.Namespace.
+func (n *Namespace) NextAckID() uint64 { return n.ids.Add(1) - 1 }
+
+// Recovery implements adapter.Namespace.
+func (n *Namespace) Recovery() (bool, time.Duration) {
+	if csr := n.srv.opts.ConnectionStateRecovery; csr != nil {
+		return true, csr.MaxDisconnectionDuration
+	}
+	return false, 0
 }
 
 // Name returns the namespace's name, such as "/" or "/admin".
@@ -88,8 +107,13 @@ func (n *Namespace) OnServerSideEmit(event string, fn any) {
 	n.mu.Unlock()
 }
 
-// HandleServerSideEmit implements adapter.Namespace.
+// HandleServerSideEmit implements adapter.Namespace: the handlers run on
+// the server's workers, one event at a time in arrival order.
 func (n *Namespace) HandleServerSideEmit(event string, args []parser.Value, ack func(arg any)) {
+	n.sse.push(func() { n.runServerSideEmit(event, args, ack) })
+}
+
+func (n *Namespace) runServerSideEmit(event string, args []parser.Value, ack func(arg any)) {
 	n.mu.RLock()
 	hs := n.serverSide[event]
 	n.mu.RUnlock()
@@ -260,7 +284,7 @@ func (p *ParentNamespace) child(name string) *Namespace {
 		srv.mu.Unlock()
 		return n
 	}
-	n := newNamespace(srv, name, p)
+	n := newNamespace(context.Background(), srv, name, p)
 	p.mu.Lock()
 	n.middlewares = slices.Clone(p.middlewares)
 	n.onConn = slices.Clone(p.onConn)
@@ -279,4 +303,45 @@ func (p *ParentNamespace) removeChild(n *Namespace) {
 	p.mu.Unlock()
 	p.srv.removeNamespace(n)
 	_ = n.adapter.Close()
+}
+
+// A taskQueue runs functions one at a time, in the order they were pushed,
+// on a pool's workers; no goroutine waits while it is empty.
+type taskQueue struct {
+	pool *workers.Pool
+
+	mu      sync.Mutex
+	tasks   []func()
+	running bool
+}
+
+// push queues fn after the functions already queued. It never blocks.
+func (q *taskQueue) push(fn func()) {
+	q.mu.Lock()
+	q.tasks = append(q.tasks, fn)
+	if q.running {
+		q.mu.Unlock()
+		return
+	}
+	q.running = true
+	q.mu.Unlock()
+	q.pool.Run(q)
+}
+
+// Run implements workers.Task: it drains the queue.
+func (q *taskQueue) Run() {
+	for {
+		q.mu.Lock()
+		if len(q.tasks) == 0 {
+			q.running = false
+			q.tasks = nil
+			q.mu.Unlock()
+			return
+		}
+		fn := q.tasks[0]
+		q.tasks[0] = nil
+		q.tasks = q.tasks[1:]
+		q.mu.Unlock()
+		fn()
+	}
 }

@@ -42,10 +42,17 @@ type Options struct {
 	// in-memory adapter.
 	ConnectionStateRecovery *ConnectionStateRecovery
 
+	// AdapterInitTimeout bounds each namespace adapter's Init (a cluster
+	// adapter subscribes its channels there). Zero means 10 s.
+	AdapterInitTimeout time.Duration
+
 	// Logger receives client protocol errors (debug) and handler panics
 	// (error). Nil means slog.Default().
 	Logger *slog.Logger
 }
+
+// DefaultAdapterInitTimeout is the default of Options.AdapterInitTimeout.
+const DefaultAdapterInitTimeout = 10 * time.Second
 
 // ConnectionStateRecovery configures connection state recovery.
 type ConnectionStateRecovery struct {
@@ -81,6 +88,9 @@ func (o *Options) withDefaults() *Options {
 	}
 	if c.Adapter == nil {
 		c.Adapter = adapter.NewMemory
+	}
+	if c.AdapterInitTimeout <= 0 {
+		c.AdapterInitTimeout = DefaultAdapterInitTimeout
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

@@ -53,19 +53,30 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { srv.eio.S
 func (srv *Server) Engine() *engineio.Server { return srv.eio }
 
 // Of returns the namespace with the given name, creating it if needed. A
-// name without a leading slash gets one.
+// name without a leading slash gets one. An adapter that fails to start
+// is logged; OfContext returns its error.
 func (srv *Server) Of(name string) *Namespace {
+	n, _ := srv.OfContext(context.Background(), name)
+	return n
+}
+
+// OfContext is Of, with the adapter's Init bounded by ctx (and by
+// Options.AdapterInitTimeout) when the namespace is created. It returns
+// the namespace and the error its adapter's Init returned, then or when
+// the namespace was created earlier: a cluster adapter that could not
+// subscribe its channels leaves the namespace serving local sockets only.
+func (srv *Server) OfContext(ctx context.Context, name string) (*Namespace, error) {
 	if name == "" || name[0] != '/' {
 		name = "/" + name
 	}
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
 	if n := srv.nsps[name]; n != nil {
-		return n
+		return n, n.initErr
 	}
-	n := newNamespace(srv, name, nil)
+	n := newNamespace(ctx, srv, name, nil)
 	srv.nsps[name] = n
-	return n
+	return n, n.initErr
 }
 
 // OfFunc returns a parent namespace: a client connecting to a namespace

@@ -298,7 +298,7 @@ func (s *Socket) emit(event string, args []any, volatile, withAck bool, id uint6
 	}
 	if s.pid != "" {
 		// With recovery, the adapter gives the packet its offset and logs it.
-		return s.nsp.adapter.Broadcast(p, &adapter.BroadcastOptions{
+		return s.nsp.adapter.Broadcast(context.Background(), p, &adapter.BroadcastOptions{
 			Rooms: []string{s.id},
 			Flags: adapter.BroadcastFlags{Volatile: volatile},
 		})
@@ -373,11 +373,17 @@ func (s *Socket) ExpectAck(id uint64, timeout time.Duration, fn func(args []pars
 // Info implements adapter.Socket.
 func (s *Socket) Info() adapter.SocketInfo {
 	hs, _ := json.Marshal(s.handshake)
-	data, err := json.Marshal(s.Data())
-	if err != nil {
-		data = []byte("null")
+	info := adapter.SocketInfo{ID: s.id, Handshake: hs, Rooms: s.Rooms()}
+	if d := s.Data(); d != nil {
+		// MarshalArgs writes "[value]": keep the value, with its binary.
+		arr, atts, err := parser.MarshalArgs(nil, d)
+		if err != nil {
+			s.nsp.srv.opts.Logger.Debug("socketio: socket data cannot be encoded for fetchSockets", "nsp", s.nsp.name, "sid", s.id, "err", err)
+			arr = []byte("[null]")
+		}
+		info.Data = parser.Value{JSON: arr[1 : len(arr)-1], Attachments: atts}
 	}
-	return adapter.SocketInfo{ID: s.id, Handshake: hs, Rooms: s.Rooms(), Data: data}
+	return info
 }
 
 // registerAck records a pending acknowledgement.
@@ -540,7 +546,7 @@ func (s *Socket) onClose(reason string, _ bool) {
 		pa.fn(nil, derr)
 	}
 	if s.pid != "" && recoverable(reason) {
-		s.nsp.adapter.PersistSession(&adapter.Session{
+		_ = s.nsp.adapter.PersistSession(context.Background(), &adapter.Session{
 			SID:   s.id,
 			PID:   s.pid,
 			Rooms: s.Rooms(),
