@@ -498,10 +498,12 @@ func (a *nsAdapter) ServerSideEmit(ctx context.Context, event string, args []any
 	if err != nil {
 		return nil, err
 	}
+	// Node's key order: uid, requestId (with an ack), type, data.
 	b := &clusterwire.Builder{}
-	b.Raw("{").Key("uid").Str(a.c.uid).Key("type").Int(clusterwire.ServerSideEmit).Key("data").Val(data)
+	b.Raw("{").Key("uid").Str(a.c.uid)
 	if !ack {
-		msg, err := clusterwire.Encode(b.Raw("}").Value(), false)
+		b.Key("type").Int(clusterwire.ServerSideEmit).Key("data").Val(data).Raw("}")
+		msg, err := clusterwire.Encode(b.Value(), false)
 		if err != nil {
 			return nil, err
 		}
@@ -515,7 +517,7 @@ func (a *nsAdapter) ServerSideEmit(ctx context.Context, event string, args []any
 		return []parser.Value{}, nil
 	}
 	id := uid2(6)
-	b.Key("requestId").Str(id).Raw("}")
+	b.Key("requestId").Str(id).Key("type").Int(clusterwire.ServerSideEmit).Key("data").Val(data).Raw("}")
 	msg, err := clusterwire.Encode(b.Value(), false)
 	if err != nil {
 		return nil, err
