@@ -303,15 +303,16 @@ func appendUnescape(b []byte, raw []byte, wtf8 bool) []byte {
 // plainString reports whether the JSON string content raw decodes to
 // itself: no escapes, valid UTF-8.
 func plainString(raw []byte) bool {
+	ascii := true
 	for _, c := range raw {
 		if c == '\\' {
 			return false
 		}
 		if c >= utf8.RuneSelf {
-			return utf8.Valid(raw)
+			ascii = false
 		}
 	}
-	return true
+	return ascii || utf8.Valid(raw)
 }
 
 // appendUTF8FromWTF8 appends s with every WTF-8 surrogate (ED A0..BF xx)
