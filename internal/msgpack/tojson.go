@@ -151,11 +151,11 @@ func (d *decoder) scalar(dst []byte, h head, p int) []byte {
 type extShape int
 
 const (
-	extUndef extShape = iota // undefined
-	extDate                  // a Date (ms, valid)
-	extBuffer                // an ArrayBuffer: an attachment
-	extPair                  // notepack's [type, Buffer]
-	extData                  // @msgpack/msgpack's ExtData {type, data}
+	extUndef  extShape = iota // undefined
+	extDate                   // a Date (ms, valid)
+	extBuffer                 // an ArrayBuffer: an attachment
+	extPair                   // notepack's [type, Buffer]
+	extData                   // @msgpack/msgpack's ExtData {type, data}
 )
 
 func (d *decoder) extShape(h head, p int) (shape extShape, ms int64, valid bool, err error) {

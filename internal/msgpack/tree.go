@@ -10,10 +10,10 @@ const (
 	kNull
 	kBool
 	kNum
-	kStr  // s is a JSON string literal (decoded msgpack) or WTF-8 text (parsed JSON)
-	kBin  // bin
-	kArr  // elems
-	kObj  // keys, elems
+	kStr // s is a JSON string literal (decoded msgpack) or WTF-8 text (parsed JSON)
+	kBin // bin
+	kArr // elems
+	kObj // keys, elems
 	kRaw // s is JSON text to write as it is (decoded scalars)
 )
 
