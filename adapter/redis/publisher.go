@@ -97,6 +97,26 @@ func (p *publisher) run() {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
 		res := client.DoMulti(ctx, cmds...)
+		// A connection that broke while idle (a Redis restart) fails the
+		// first writes on it; rueidis does not retry writes. Send the
+		// commands that failed that way once more, on the new connection.
+		// A command that did reach Redis before the connection broke is
+		// then published twice: at least once, rather than at most once.
+		var retry []int
+		for i := range batch {
+			if err := res[i].Error(); err != nil && !isRedisReply(err) && ctx.Err() == nil {
+				retry = append(retry, i)
+			}
+		}
+		if len(retry) > 0 {
+			again := make(rueidis.Commands, len(retry))
+			for k, i := range retry {
+				again[k] = p.c.publishCmd(client, batch[i].channel, batch[i].msg)
+			}
+			for k, r := range client.DoMulti(ctx, again...) {
+				res[retry[k]] = r
+			}
+		}
 		cancel()
 		for i, it := range batch {
 			err := res[i].Error()
@@ -127,4 +147,11 @@ func (p *publisher) drain() {
 			return
 		}
 	}
+}
+
+// isRedisReply reports whether err is an error reply of Redis (the
+// command was executed and refused), as opposed to a connection error.
+func isRedisReply(err error) bool {
+	_, ok := rueidis.IsRedisErr(err)
+	return ok
 }

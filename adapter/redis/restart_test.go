@@ -100,7 +100,9 @@ func TestRedisRestart(t *testing.T) {
 			down := time.Now()
 			time.Sleep(500 * time.Millisecond)
 			rp.start()
-			waitFor(t, "resubscribed", func() bool { return gaps.Load() > 0 && a.rc.Stats().Connected })
+			waitFor(t, "resubscribed", func() bool {
+				return gaps.Load() > 0 && a.rc.Stats().Connected && b.rc.Stats().Gaps > 0 && b.rc.Stats().Connected
+			})
 			t.Logf("subscriber back %v after the kill", time.Since(down))
 			before := len(remote.list())
 			time.Sleep(500 * time.Millisecond)
