@@ -493,16 +493,6 @@ func mxCluster(t *testing.T, kind string, impls []string) {
 		}
 		testutil.Equal(t, sa.Responses, wantAcks)
 		for i, n := range nodes {
-			var got []struct {
-				Event string
-				Args  []any
-			}
-			n.call(t, "GET", "/received-sse", nil, &got)
-			var evs []string
-			for _, g := range got {
-				b, _ := json.Marshal(g.Args)
-				evs = append(evs, g.Event+string(b))
-			}
 			var want []string
 			if i != si {
 				want = []string{ev("f1") + `["world",1,"2"]`, ev("f2") + "[]"}
