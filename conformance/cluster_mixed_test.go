@@ -92,8 +92,7 @@ func mxSetup(t *testing.T) (peers, goNode string) {
 	return mxPeers, mxGoNode
 }
 
-// mxCleanup removes the peer folder; TestMain-independent: the last test
-// using it is TestMixedCluster, which cleans up at its end.
+// mxCleanup removes the peer folder; TestMain calls it after the tests.
 func mxCleanup() {
 	if mxPeers != "" {
 		_ = os.RemoveAll(mxPeers)
@@ -104,7 +103,7 @@ type mxNode struct {
 	name, impl string
 	port       int
 	cmd        *exec.Cmd
-	stderr     *bytes.Buffer
+	stderr     *syncWriter
 }
 
 func mxFreePortPair(t *testing.T) int {
@@ -125,7 +124,7 @@ func mxFreePortPair(t *testing.T) int {
 func mxStart(t *testing.T, impl, kind, redisAddr, name string) *mxNode {
 	t.Helper()
 	peers, goNode := mxSetup(t)
-	n := &mxNode{name: name, impl: impl, port: mxFreePortPair(t), stderr: &bytes.Buffer{}}
+	n := &mxNode{name: name, impl: impl, port: mxFreePortPair(t), stderr: &syncWriter{b: &bytes.Buffer{}}}
 	args := []string{"--port", strconv.Itoa(n.port), "--redis", "redis://" + redisAddr, "--adapter", kind, "--name", name}
 	if impl == "node" {
 		n.cmd = exec.Command("node", append([]string{filepath.Join(peers, "node-server.mjs")}, args...)...)
@@ -133,7 +132,7 @@ func mxStart(t *testing.T, impl, kind, redisAddr, name string) *mxNode {
 		n.cmd = exec.Command(goNode, args...)
 	}
 	n.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	n.cmd.Stderr = &syncWriter{b: n.stderr}
+	n.cmd.Stderr = n.stderr
 	out, _ := n.cmd.StdoutPipe()
 	if err := n.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -175,6 +174,12 @@ func mxStart(t *testing.T, impl, kind, redisAddr, name string) *mxNode {
 type syncWriter struct {
 	mu sync.Mutex
 	b  *bytes.Buffer
+}
+
+func (w *syncWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
 }
 
 func (w *syncWriter) Write(p []byte) (int, error) {
@@ -239,8 +244,8 @@ func mxConnect(t *testing.T, n *mxNode, count int, nsp string, rooms string) *mx
 	cmd := exec.Command("node", filepath.Join(peers, "client.mjs"), "--url", n.url(), "--count", strconv.Itoa(count), "--nsp", nsp, "--rooms", rooms, "--transports", "websocket")
 	out, _ := cmd.StdoutPipe()
 	in, _ := cmd.StdinPipe()
-	stderr := &bytes.Buffer{}
-	cmd.Stderr = &syncWriter{b: stderr}
+	stderr := &syncWriter{b: &bytes.Buffer{}}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -339,7 +344,6 @@ func mxSIDs(groups ...*mxClients) []string {
 // one private Redis, for the classic and the sharded (dynamic) adapter,
 // and checks each behaviour with every node as the sender.
 func TestMixedCluster(t *testing.T) {
-	t.Cleanup(mxCleanup)
 	for _, kind := range []string{"classic", "sharded"} {
 		for _, impls := range [][]string{{"node", "go", "go"}, {"go", "node", "node"}} {
 			t.Run(kind+"/"+strings.Join(impls, "-"), func(t *testing.T) {

@@ -20,7 +20,6 @@ import (
 // the random server and request ids are replaced by placeholders of the
 // same length.
 func TestWireBytesMatchNode(t *testing.T) {
-	t.Cleanup(mxCleanup)
 	ops := []struct {
 		name, method, path string
 		body               any

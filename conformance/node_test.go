@@ -19,7 +19,7 @@ import (
 	"github.com/gosio/gosio/internal/testutil"
 )
 
-func TestMain(m *testing.M) { testutil.RunWithLeakCheck(m) }
+func TestMain(m *testing.M) { testutil.RunWithLeakCheck(m, mxCleanup) }
 
 // needNode returns the path of node, skipping the test loudly (failing it
 // under CI=true) when node or the npm peers in node_modules are missing.

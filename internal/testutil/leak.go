@@ -66,8 +66,13 @@ func CheckLeaks(timeout time.Duration) error {
 // goroutines are still alive. Use it from TestMain:
 //
 //	func TestMain(m *testing.M) { testutil.RunWithLeakCheck(m) }
-func RunWithLeakCheck(m *testing.M) {
+//
+// The cleanups run after the tests, before the check.
+func RunWithLeakCheck(m *testing.M, cleanups ...func()) {
 	code := m.Run()
+	for _, fn := range cleanups {
+		fn()
+	}
 	if code == 0 {
 		if err := CheckLeaks(5 * time.Second); err != nil {
 			fmt.Fprintln(os.Stderr, "goroutine leak check failed:", err)
