@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gosio/gosio/engineio"
+	"github.com/gosio/gosio/internal/clusterwire"
 )
 
 // Handshake is what the server knows of a socket's connection, as plain
@@ -107,9 +108,9 @@ func (h *Handshake) MarshalJSON() ([]byte, error) {
 	b = append(b, `{"headers":`...)
 	b = h.appendHeaders(b)
 	b = append(b, `,"time":`...)
-	b = appendJSString(b, jsDateString(h.Time))
+	b = clusterwire.AppendString(b, jsDateString(h.Time))
 	b = append(b, `,"address":`...)
-	b = appendJSString(b, h.Address)
+	b = clusterwire.AppendString(b, h.Address)
 	b = append(b, `,"xdomain":`...)
 	b = strconv.AppendBool(b, h.XDomain)
 	b = append(b, `,"secure":`...)
@@ -117,7 +118,7 @@ func (h *Handshake) MarshalJSON() ([]byte, error) {
 	b = append(b, `,"issued":`...)
 	b = strconv.AppendInt(b, h.Issued(), 10)
 	b = append(b, `,"url":`...)
-	b = appendJSString(b, h.URL)
+	b = clusterwire.AppendString(b, h.URL)
 	b = append(b, `,"query":`...)
 	b = h.appendQuery(b)
 	b = append(b, `,"auth":`...)
@@ -180,7 +181,7 @@ func (h *Handshake) appendHeaders(b []byte) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSString(b, name)
+		b = clusterwire.AppendString(b, name)
 		b = append(b, ':')
 		v := values[name]
 		switch ruleOf(name) {
@@ -190,7 +191,7 @@ func (h *Handshake) appendHeaders(b []byte) []byte {
 				if j > 0 {
 					b = append(b, ',')
 				}
-				b = appendJSString(b, latin1(s))
+				b = clusterwire.AppendString(b, latin1(s))
 			}
 			b = append(b, ']')
 			continue
@@ -201,7 +202,7 @@ func (h *Handshake) appendHeaders(b []byte) []byte {
 		if ruleOf(name) == joinSemicolon {
 			sep = "; "
 		}
-		b = appendJSString(b, latin1(strings.Join(v, sep)))
+		b = clusterwire.AppendString(b, latin1(strings.Join(v, sep)))
 	}
 	return append(b, '}')
 }
@@ -242,10 +243,10 @@ func (h *Handshake) appendQuery(b []byte) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSString(b, k)
+		b = clusterwire.AppendString(b, k)
 		b = append(b, ':')
 		v := h.Query[k]
-		b = appendJSString(b, v[len(v)-1])
+		b = clusterwire.AppendString(b, v[len(v)-1])
 	}
 	return append(b, '}')
 }
@@ -330,46 +331,6 @@ func fromLatin1(s string) string {
 		b = append(b, byte(r))
 	}
 	return string(b)
-}
-
-// appendJSString appends s as JSON.stringify writes a string: only '"',
-// '\\' and control characters escaped. Invalid UTF-8 becomes U+FFFD.
-func appendJSString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= utf8.RuneSelf {
-			r, n := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && n == 1 {
-				b = utf8.AppendRune(b, utf8.RuneError)
-			} else {
-				b = append(b, s[i:i+n]...)
-			}
-			i += n
-			continue
-		}
-		switch {
-		case c == '"' || c == '\\':
-			b = append(b, '\\', c)
-		case c >= 0x20:
-			b = append(b, c)
-		case c == '\b':
-			b = append(b, '\\', 'b')
-		case c == '\f':
-			b = append(b, '\\', 'f')
-		case c == '\n':
-			b = append(b, '\\', 'n')
-		case c == '\r':
-			b = append(b, '\\', 'r')
-		case c == '\t':
-			b = append(b, '\\', 't')
-		default:
-			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
-		}
-		i++
-	}
-	return append(b, '"')
 }
 
 // jsDateLayout is JavaScript's Date.prototype.toString up to the zone name.

@@ -14,6 +14,7 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/gosio/gosio/internal/clusterwire"
 	"github.com/gosio/gosio/parser"
 )
 
@@ -171,7 +172,7 @@ func (v *jv) appendJSON(b []byte, atts *[][]byte) []byte {
 	case 'f':
 		return appendJSNumber(b, v.f)
 	case 's':
-		return appendJSString(b, v.s)
+		return clusterwire.AppendString(b, v.s)
 	case 'a':
 		b = append(b, '[')
 		for i, e := range v.arr {
@@ -195,7 +196,7 @@ func (v *jv) appendJSON(b []byte, atts *[][]byte) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSString(b, k)
+		b = clusterwire.AppendString(b, k)
 		b = append(b, ':')
 		b = v.vals[i].appendJSON(b, atts)
 	}
@@ -276,46 +277,6 @@ func resolvePlaceholders(v *jv, atts [][]byte) *jv {
 		}
 	}
 	return v
-}
-
-// appendJSString appends s as JSON.stringify writes a string: only '"',
-// '\\' and control characters escaped. Invalid UTF-8 becomes U+FFFD.
-func appendJSString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= utf8.RuneSelf {
-			r, n := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && n == 1 {
-				b = utf8.AppendRune(b, utf8.RuneError)
-			} else {
-				b = append(b, s[i:i+n]...)
-			}
-			i += n
-			continue
-		}
-		switch {
-		case c == '"' || c == '\\':
-			b = append(b, '\\', c)
-		case c >= 0x20:
-			b = append(b, c)
-		case c == '\b':
-			b = append(b, '\\', 'b')
-		case c == '\f':
-			b = append(b, '\\', 'f')
-		case c == '\n':
-			b = append(b, '\\', 'n')
-		case c == '\r':
-			b = append(b, '\\', 'r')
-		case c == '\t':
-			b = append(b, '\\', 't')
-		default:
-			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
-		}
-		i++
-	}
-	return append(b, '"')
 }
 
 // appendJSNumber appends f as JavaScript's Number#toString (and
