@@ -44,6 +44,10 @@ func ToJSON(data []byte) (parser.Value, error) { return ToJSONMode(data, Notepac
 //     ext is the array [type, <attachment>]. MsgpackJS gives another ext
 //     as its ExtData object, {"type":type,"data":<attachment>}.
 //
+// A map that would read as a placeholder ("_placeholder": true) in a
+// value that has attachments is an error: socket.io-parser's client could
+// not tell it from one.
+//
 // The JSON is valid and its placeholders are consistent with the
 // attachments, as [parser.MarshalArgs] requires.
 func ToJSONMode(data []byte, m Mode) (parser.Value, error) {
@@ -73,7 +77,7 @@ func AppendValueJSONMode(dst []byte, data []byte, atts [][]byte, m Mode) (json [
 	d := decoder{data: data, mode: m, out: dst, atts: atts}
 	undef, err := d.value(0)
 	if err == errSlow {
-		d.pos, d.out, d.atts = 0, dst, atts
+		d.pos, d.out, d.atts, d.fakePh = 0, dst, atts, false
 		d.kt.buf, d.kt.ends = d.kt.buf[:0], d.kt.ends[:0]
 		var v jsv
 		if v, err = d.tree(0); err == nil {
@@ -81,6 +85,9 @@ func AppendValueJSONMode(dst []byte, data []byte, atts [][]byte, m Mode) (json [
 		}
 	} else if err == nil && undef {
 		d.out = append(d.out, "null"...)
+	}
+	if err == nil && d.fakePh && len(d.atts) > 0 {
+		err = malformed(0, `a map reads as a placeholder ("_placeholder": true) in a value with attachments`)
 	}
 	if err != nil {
 		return dst, atts, 0, err
@@ -96,6 +103,9 @@ type decoder struct {
 	atts  [][]byte
 	kt    keyTracker
 	units []uint16
+	// fakePh is set when a decoded map has "_placeholder": true, which
+	// socket.io-parser could not tell from an attachment.
+	fakePh bool
 }
 
 // lenientMax is the longest string @msgpack/msgpack decodes with its own
@@ -377,6 +387,9 @@ func (d *decoder) mapValue(h head, depth int) error {
 			d.out = d.out[:mstart]
 		} else {
 			emitted++
+			if string(key) == `"_placeholder"` && string(d.out[len(d.out)-4:]) == "true" {
+				d.fakePh = true
+			}
 		}
 	}
 	d.kt.end(&f)
@@ -435,6 +448,9 @@ func (d *decoder) tree(depth int) (jsv, error) {
 				return jsv{}, err
 			}
 			o.set(string(kb), v)
+		}
+		if v, ok := o.get(`"_placeholder"`); ok && v.kind == kRaw && v.s == "true" {
+			d.fakePh = true
 		}
 		return o.finish(1), nil
 	case KindExt:

@@ -1,0 +1,9 @@
+package msgpack
+
+import (
+	"testing"
+
+	"github.com/gosio/gosio/internal/testutil"
+)
+
+func TestMain(m *testing.M) { testutil.RunWithLeakCheck(m) }
