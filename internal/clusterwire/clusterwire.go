@@ -81,6 +81,42 @@ func SpecificResponseChannel(key, nsp, uid string) string {
 	return key + "-response#" + nsp + "#" + uid + "#"
 }
 
+// Defaults of the streams adapter and the streams emitter.
+const (
+	DefaultStreamName       = "socket.io"
+	DefaultSessionKeyPrefix = "sio:session:"
+	DefaultStreamMaxLen     = 10000
+)
+
+// StreamKey returns the stream that the streams adapter writes namespace
+// nsp to: name itself when count is 1 or less, else name-i with i Node's
+// hashCode(nsp) % count. The hash runs over UTF-16 code units and wraps
+// to int32, and JavaScript's % keeps the sign, so i can be negative
+// ("socket.io--1"): Node writes there although its readers never read
+// it, and gosio writes and reads the same name.
+func StreamKey(name string, count int, nsp string) string {
+	if count <= 1 {
+		return name
+	}
+	return name + "-" + strconv.Itoa(StreamIndex(nsp, count))
+}
+
+// StreamIndex is Node's hashCode(nsp) % count, negative for a negative
+// hash; count must be positive.
+func StreamIndex(nsp string, count int) int {
+	var h int32
+	for _, r := range nsp {
+		if r >= 0x10000 {
+			r -= 0x10000
+			h = h*31 + int32(0xD800+(r>>10))
+			h = h*31 + int32(0xDC00+(r&0x3FF))
+			continue
+		}
+		h = h*31 + int32(r)
+	}
+	return int(h) % count // Go's % keeps the dividend's sign, as JavaScript's
+}
+
 // LooksLikeSocketID reports whether room has the length of a socket id
 // (20 UTF-16 code units), the sharded adapter's test for publishing to a
 // room on the main channel.
