@@ -132,9 +132,11 @@ var goldenOps = map[string]func(ctx context.Context, f fixtures) error{
 	"emit-rooms-except-flags": func(ctx context.Context, f fixtures) error {
 		return f.e.To("r1", "r2").Except("r3").Volatile().Compress(false).Emit(ctx, "ev", 2)
 	},
-	"emit-flags-order":    func(ctx context.Context, f fixtures) error { return f.e.Compress(false).Volatile().Emit(ctx, "ev") },
-	"emit-compress-true":  func(ctx context.Context, f fixtures) error { return f.e.Compress(true).Emit(ctx, "ev") },
-	"emit-compress-twice": func(ctx context.Context, f fixtures) error { return f.e.Compress(false).Volatile().Compress(true).Emit(ctx, "ev") },
+	"emit-flags-order":   func(ctx context.Context, f fixtures) error { return f.e.Compress(false).Volatile().Emit(ctx, "ev") },
+	"emit-compress-true": func(ctx context.Context, f fixtures) error { return f.e.Compress(true).Emit(ctx, "ev") },
+	"emit-compress-twice": func(ctx context.Context, f fixtures) error {
+		return f.e.Compress(false).Volatile().Compress(true).Emit(ctx, "ev")
+	},
 	"emit-in-dedup": func(ctx context.Context, f fixtures) error {
 		return f.e.In("a").To("b", "a").Except("c").Except("c", "d").Emit(ctx, "ev")
 	},
@@ -151,10 +153,12 @@ var goldenOps = map[string]func(ctx context.Context, f fixtures) error{
 	"emit-nested-binary": func(ctx context.Context, f fixtures) error {
 		return f.e.Emit(ctx, "bin", map[string]any{"file": b(1, 2, 3), "list": []any{b(), b(255)}}, "after")
 	},
-	"emit-long-string":     func(ctx context.Context, f fixtures) error { return f.e.Emit(ctx, "long", strings.Repeat("x", 300)) },
-	"of-custom":            func(ctx context.Context, f fixtures) error { return f.e.Of("custom").Emit(ctx, "ev", "x") },
-	"of-slash-custom-room": func(ctx context.Context, f fixtures) error { return f.e.Of("/custom").To("room1").Emit(ctx, "ev", b(9)) },
-	"sockets-join":         func(ctx context.Context, f fixtures) error { return f.e.SocketsJoin(ctx, "room1") },
+	"emit-long-string": func(ctx context.Context, f fixtures) error { return f.e.Emit(ctx, "long", strings.Repeat("x", 300)) },
+	"of-custom":        func(ctx context.Context, f fixtures) error { return f.e.Of("custom").Emit(ctx, "ev", "x") },
+	"of-slash-custom-room": func(ctx context.Context, f fixtures) error {
+		return f.e.Of("/custom").To("room1").Emit(ctx, "ev", b(9))
+	},
+	"sockets-join": func(ctx context.Context, f fixtures) error { return f.e.SocketsJoin(ctx, "room1") },
 	"sockets-join-rooms": func(ctx context.Context, f fixtures) error {
 		return f.e.To("room1").Except("room0").SocketsJoin(ctx, "room2", "room3")
 	},
@@ -165,13 +169,15 @@ var goldenOps = map[string]func(ctx context.Context, f fixtures) error{
 	"disconnect-custom": func(ctx context.Context, f fixtures) error {
 		return f.e.Of("/custom").Except("r").DisconnectSockets(ctx, false)
 	},
-	"sse":            func(ctx context.Context, f fixtures) error { return f.e.ServerSideEmit(ctx, "hello", "world", 1, "2") },
-	"sse-binary":     func(ctx context.Context, f fixtures) error { return f.e.ServerSideEmit(ctx, "file", b(1, 2)) },
-	"sse-custom":     func(ctx context.Context, f fixtures) error { return f.e.Of("/custom").ServerSideEmit(ctx, "ping") },
-	"json-emit":      func(ctx context.Context, f fixtures) error { return f.json.Emit(ctx, "ev", 1, "2", b(3)) },
-	"json-emit-room": func(ctx context.Context, f fixtures) error { return f.json.To("r1").Volatile().Emit(ctx, "ev", []float64{1.5}) },
-	"key-emit":       func(ctx context.Context, f fixtures) error { return f.keyed.To("room1").Emit(ctx, "ev", 1) },
-	"key-join":       func(ctx context.Context, f fixtures) error { return f.keyed.SocketsJoin(ctx, "r") },
+	"sse":        func(ctx context.Context, f fixtures) error { return f.e.ServerSideEmit(ctx, "hello", "world", 1, "2") },
+	"sse-binary": func(ctx context.Context, f fixtures) error { return f.e.ServerSideEmit(ctx, "file", b(1, 2)) },
+	"sse-custom": func(ctx context.Context, f fixtures) error { return f.e.Of("/custom").ServerSideEmit(ctx, "ping") },
+	"json-emit":  func(ctx context.Context, f fixtures) error { return f.json.Emit(ctx, "ev", 1, "2", b(3)) },
+	"json-emit-room": func(ctx context.Context, f fixtures) error {
+		return f.json.To("r1").Volatile().Emit(ctx, "ev", []float64{1.5})
+	},
+	"key-emit": func(ctx context.Context, f fixtures) error { return f.keyed.To("room1").Emit(ctx, "ev", 1) },
+	"key-join": func(ctx context.Context, f fixtures) error { return f.keyed.SocketsJoin(ctx, "r") },
 
 	"xe-emit-all":    func(ctx context.Context, f fixtures) error { return f.xe.Emit(ctx, "hello", 1, "2") },
 	"xe-emit-binary": func(ctx context.Context, f fixtures) error { return f.xe.Emit(ctx, "hello", 1, "2", b(3, 4)) },
@@ -190,7 +196,9 @@ var goldenOps = map[string]func(ctx context.Context, f fixtures) error{
 			// A Value keeps the key order, which a Go map cannot.
 			parser.Value{JSON: json.RawMessage(`{"z":1,"a":[{"_placeholder":true,"num":0}]}`), Attachments: [][]byte{{7}}})
 	},
-	"xe-of-custom":    func(ctx context.Context, f fixtures) error { return f.xe.Of("/custom").To("room1").Emit(ctx, "ev", "x") },
+	"xe-of-custom": func(ctx context.Context, f fixtures) error {
+		return f.xe.Of("/custom").To("room1").Emit(ctx, "ev", "x")
+	},
 	"xe-sockets-join": func(ctx context.Context, f fixtures) error { return f.xe.SocketsJoin(ctx, "room1") },
 	"xe-sockets-join-rooms": func(ctx context.Context, f fixtures) error {
 		return f.xe.To("room1").Except("room0").SocketsJoin(ctx, "room2", "room3")
@@ -389,7 +397,7 @@ func TestOperatorImmutable(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			r := "room" + strconv.Itoa(i)
-			errs <- base.To(r).Except(r + "x").Compress(i%2 == 0).Emit(ctx, "ev", i)
+			errs <- base.To(r).Except(r+"x").Compress(i%2 == 0).Emit(ctx, "ev", i)
 		}()
 	}
 	wg.Wait()
