@@ -46,6 +46,10 @@ type subscriber struct {
 	cmu     sync.Mutex
 	pending map[string]chan struct{}
 
+	// cs is the state of the sharded adapter on a Redis Cluster
+	// (subscriber_cluster.go); nil otherwise.
+	cs *clusterSubs
+
 	connected atomic.Bool
 	stop      chan struct{}
 	stopOnce  sync.Once
@@ -65,6 +69,9 @@ func (s *subscriber) isConnected() bool { return s.connected.Load() }
 
 // start makes the first connection, then keeps it up in the background.
 func (s *subscriber) start(ctx context.Context) error {
+	if s.c.mode == shardedMode && s.c.client.Mode() == rueidis.ClientModeCluster {
+		return s.clusterStart(ctx)
+	}
 	wait, err := s.connect(ctx)
 	if err != nil {
 		return err
@@ -121,12 +128,7 @@ func (s *subscriber) run(wait <-chan error) {
 func (s *subscriber) connect(ctx context.Context) (<-chan error, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var dc rueidis.DedicatedClient
-	var cancel func()
-	if s.c.mode == shardedMode && s.c.client.Mode() == rueidis.ClientModeCluster {
-		return nil, errors.New("redis: the sharded adapter on a Redis Cluster is not supported yet")
-	}
-	dc, cancel = s.c.client.Dedicate()
+	dc, cancel := s.c.client.Dedicate()
 	wait := dc.SetPubSubHooks(rueidis.PubSubHooks{OnMessage: s.onMessage, OnSubscription: s.onSubscription})
 	var chans, pats, shards []string
 	for name, k := range s.subs {
@@ -237,6 +239,9 @@ func (s *subscriber) onMessage(m rueidis.PubSubMessage) {
 // subscribe adds subscriptions for a, and sends them now when connected
 // (else the next connection does).
 func (s *subscriber) subscribe(ctx context.Context, a *nsAdapter, kind subKind, names ...string) error {
+	if s.cs != nil {
+		return s.clusterSubscribe(a, names)
+	}
 	s.rmu.Lock()
 	for _, n := range names {
 		s.routes[n] = a
@@ -271,6 +276,10 @@ func (s *subscriber) subscribe(ctx context.Context, a *nsAdapter, kind subKind, 
 
 // unsubscribe removes subscriptions.
 func (s *subscriber) unsubscribe(ctx context.Context, names ...string) {
+	if s.cs != nil {
+		s.clusterUnsubscribe(names)
+		return
+	}
 	s.rmu.Lock()
 	for _, n := range names {
 		delete(s.routes, n)
