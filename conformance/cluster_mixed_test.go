@@ -344,7 +344,7 @@ func mxSIDs(groups ...*mxClients) []string {
 // one private Redis, for the classic and the sharded (dynamic) adapter,
 // and checks each behaviour with every node as the sender.
 func TestMixedCluster(t *testing.T) {
-	for _, kind := range []string{"classic", "sharded"} {
+	for _, kind := range []string{"classic", "sharded", "streams"} {
 		for _, impls := range [][]string{{"node", "go", "go"}, {"go", "node", "node"}} {
 			t.Run(kind+"/"+strings.Join(impls, "-"), func(t *testing.T) {
 				mxCluster(t, kind, impls)

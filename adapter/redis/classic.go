@@ -299,8 +299,11 @@ func mustField(obj json.RawMessage, key string) json.RawMessage {
 
 // Broadcast implements adapter.Adapter: one PUBLISH, then local delivery.
 func (a *nsAdapter) Broadcast(ctx context.Context, p *parser.Packet, opts *adapter.BroadcastOptions) error {
-	if a.c.mode == shardedMode {
+	switch a.c.mode {
+	case shardedMode:
 		return a.shardedBroadcast(ctx, p, opts)
+	case streamsMode:
+		return a.streamsBroadcast(ctx, p, opts)
 	}
 	var err error
 	if !opts.Flags.Local {
@@ -311,7 +314,11 @@ func (a *nsAdapter) Broadcast(ctx context.Context, p *parser.Packet, opts *adapt
 }
 
 func (a *nsAdapter) classicPacket(b *clusterwire.Builder, p *parser.Packet) {
-	b.Raw("{").Key("type").Int(2).Key("data").Val(parser.Value{JSON: p.Data, Attachments: p.Attachments}).Key("nsp").Str(a.name).Raw("}")
+	b.Raw("{").Key("type").Int(2).Key("data").Val(parser.Value{JSON: p.Data, Attachments: p.Attachments})
+	if p.HasID {
+		b.Key("id").Int(int64(p.ID)) // socket.emit with an ack under recovery
+	}
+	b.Key("nsp").Str(a.name).Raw("}")
 }
 
 func (a *nsAdapter) publishClassicBroadcast(ctx context.Context, p *parser.Packet, opts *adapter.BroadcastOptions) error {
@@ -335,7 +342,7 @@ func (a *nsAdapter) BroadcastWithAck(ctx context.Context, p *parser.Packet, opts
 	if opts.Flags.Local {
 		return a.Memory.BroadcastWithAck(ctx, p, opts, onClientCount, onAck)
 	}
-	if a.c.mode == shardedMode {
+	if a.c.clusterModel() {
 		return a.shardedBroadcastWithAck(ctx, p, opts, onClientCount, onAck)
 	}
 	id := uid2(6)
@@ -381,7 +388,7 @@ func (a *nsAdapter) classicOp(ctx context.Context, typ int, opts *adapter.Broadc
 // AddSockets implements adapter.Adapter.
 func (a *nsAdapter) AddSockets(ctx context.Context, opts *adapter.BroadcastOptions, rooms []string) error {
 	a.AddSocketsLocal(opts, rooms)
-	if a.c.mode == shardedMode {
+	if a.c.clusterModel() {
 		return a.shardedOp(ctx, clusterwire.MsgSocketsJoin, opts, rooms, false)
 	}
 	return a.classicOp(ctx, clusterwire.RemoteJoin, opts, rooms, false)
@@ -390,7 +397,7 @@ func (a *nsAdapter) AddSockets(ctx context.Context, opts *adapter.BroadcastOptio
 // DelSockets implements adapter.Adapter.
 func (a *nsAdapter) DelSockets(ctx context.Context, opts *adapter.BroadcastOptions, rooms []string) error {
 	a.DelSocketsLocal(opts, rooms)
-	if a.c.mode == shardedMode {
+	if a.c.clusterModel() {
 		return a.shardedOp(ctx, clusterwire.MsgSocketsLeave, opts, rooms, false)
 	}
 	return a.classicOp(ctx, clusterwire.RemoteLeave, opts, rooms, false)
@@ -401,7 +408,7 @@ func (a *nsAdapter) DelSockets(ctx context.Context, opts *adapter.BroadcastOptio
 // before it reaches every server's clients first.
 func (a *nsAdapter) DisconnectSockets(ctx context.Context, opts *adapter.BroadcastOptions, close bool) error {
 	var err error
-	if a.c.mode == shardedMode {
+	if a.c.clusterModel() {
 		err = a.shardedOp(ctx, clusterwire.MsgDisconnectSockets, opts, nil, close)
 	} else {
 		err = a.classicOp(ctx, clusterwire.RemoteDisconnect, opts, nil, close)
@@ -416,7 +423,7 @@ func (a *nsAdapter) FetchSockets(ctx context.Context, opts *adapter.BroadcastOpt
 	if opts.Flags.Local {
 		return local, nil
 	}
-	if a.c.mode == shardedMode {
+	if a.c.clusterModel() {
 		return a.shardedFetch(ctx, opts, local)
 	}
 	n, err := a.ServerCount(ctx)
@@ -446,10 +453,10 @@ func (a *nsAdapter) FetchSockets(ctx context.Context, opts *adapter.BroadcastOpt
 	return socks, nil
 }
 
-// AllRooms implements adapter.Adapter; the sharded adapter has no such
-// request (ErrNotSupported), as in Node.
+// AllRooms implements adapter.Adapter; the sharded and streams adapters
+// have no such request (ErrNotSupported), as in Node.
 func (a *nsAdapter) AllRooms(ctx context.Context) ([]string, error) {
-	if a.c.mode == shardedMode {
+	if a.c.clusterModel() {
 		return nil, adapter.ErrNotSupported
 	}
 	local := a.Rooms()
@@ -491,7 +498,7 @@ func dedup(s []string) []string {
 
 // ServerSideEmit implements adapter.Adapter.
 func (a *nsAdapter) ServerSideEmit(ctx context.Context, event string, args []any, ack bool) ([]parser.Value, error) {
-	if a.c.mode == shardedMode {
+	if a.c.clusterModel() {
 		return a.shardedSSE(ctx, event, args, ack)
 	}
 	data, err := argsValue(event, args)
@@ -547,15 +554,20 @@ func (a *nsAdapter) sseResult(ctx context.Context, id string, r *request, timeou
 }
 
 // ServerCount implements adapter.Adapter: the subscribers of the request
-// channel (classic) or of the main channel (sharded), this server included.
+// channel (classic) or of the main channel (sharded, streams), this
+// server included.
 func (a *nsAdapter) ServerCount(ctx context.Context) (int, error) {
 	c := a.c
-	if c.mode == shardedMode {
+	if c.mode == shardedMode || (c.mode == streamsMode && c.streams.UseShardedPubSub) {
 		r, err := c.client.Do(ctx, c.client.B().PubsubShardnumsub().Channel(a.main).Build()).ToArray()
 		if err != nil {
 			return 0, err
 		}
 		return numsub(r), nil
+	}
+	ch := a.request
+	if c.mode == streamsMode {
+		ch = a.main
 	}
 	nodes := []rueidis.Client{c.client}
 	if c.client.Mode() == rueidis.ClientModeCluster {
@@ -566,7 +578,7 @@ func (a *nsAdapter) ServerCount(ctx context.Context) (int, error) {
 	}
 	total := 0
 	for _, n := range nodes {
-		r, err := n.Do(ctx, n.B().PubsubNumsub().Channel(a.request).Build()).ToArray()
+		r, err := n.Do(ctx, n.B().PubsubNumsub().Channel(ch).Build()).ToArray()
 		if err != nil {
 			return 0, err
 		}
@@ -583,11 +595,21 @@ func numsub(r []rueidis.RedisMessage) int {
 	return int(n)
 }
 
-// PersistSession implements adapter.Adapter: the pub/sub adapters keep
-// no sessions (connection state recovery needs the streams adapter).
-func (a *nsAdapter) PersistSession(context.Context, *adapter.Session) error { return nil }
+// PersistSession implements adapter.Adapter: the streams adapter keeps
+// the session in Redis; the pub/sub adapters keep no sessions, as in Node.
+func (a *nsAdapter) PersistSession(ctx context.Context, s *adapter.Session) error {
+	if a.c.mode != streamsMode {
+		return nil
+	}
+	return a.streamsPersist(ctx, s)
+}
 
-// RestoreSession implements adapter.Adapter: always ErrSessionNotFound.
-func (a *nsAdapter) RestoreSession(context.Context, string, string) (*adapter.Session, error) {
-	return nil, adapter.ErrSessionNotFound
+// RestoreSession implements adapter.Adapter: the streams adapter restores
+// a session kept by any node; the pub/sub adapters always return
+// ErrSessionNotFound.
+func (a *nsAdapter) RestoreSession(ctx context.Context, pid, offset string) (*adapter.Session, error) {
+	if a.c.mode != streamsMode {
+		return nil, adapter.ErrSessionNotFound
+	}
+	return a.streamsRestore(ctx, pid, offset)
 }

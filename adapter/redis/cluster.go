@@ -24,7 +24,12 @@ type mode int
 const (
 	classicMode mode = iota
 	shardedMode
+	streamsMode
 )
+
+// clusterModel reports whether the Cluster speaks the ClusterAdapter
+// message model (types 1-13) of the sharded and streams adapters.
+func (c *Cluster) clusterModel() bool { return c.mode != classicMode }
 
 // A Cluster connects the namespaces of one gosio server to a Socket.IO
 // cluster over Redis. Its Adapter method is the adapter.Factory to give
@@ -43,9 +48,13 @@ type Cluster struct {
 	specific        bool
 	parser          Parser
 
-	// sharded
+	// sharded and streams
 	prefix  string
 	subMode SubscriptionMode
+
+	// streams
+	streams *StreamsOptions
+	readers map[string]*streamReader // by stream key, under mu
 
 	sub *subscriber
 	pub *publisher

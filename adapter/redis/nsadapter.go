@@ -18,6 +18,7 @@ import (
 type inbound struct {
 	channel string
 	msg     string
+	entry   *streamEntry // an entry of the namespace's stream instead of msg
 }
 
 // nsAdapter is the adapter of one namespace: the local room index (the
@@ -32,11 +33,14 @@ type nsAdapter struct {
 	stop   chan struct{}
 	done   chan struct{}
 	closed atomic.Bool
+	// reading is set once the namespace's stream reader is attached.
+	reading atomic.Bool
 	logged sync.Map // what was logged once: "dropped", "malformed:<channel>"
 
 	// channels
 	bcast, request, response, specific string // classic
-	main, own                          string // sharded
+	main, own                          string // sharded and streams
+	stream                             string // streams
 
 	rmu      sync.Mutex
 	requests map[string]*request
@@ -84,13 +88,18 @@ func newNsAdapter(c *Cluster, nsp adapter.Namespace) *nsAdapter {
 		opsKick:  make(chan struct{}, 1),
 	}
 	var mo *adapter.MemoryOptions
-	if c.mode == shardedMode {
+	switch c.mode {
+	case shardedMode:
 		a.main = clusterwire.BroadcastChannel(c.prefix, a.name)
 		a.own = clusterwire.RoomChannel(c.prefix, a.name, c.uid)
 		if c.subMode != Static {
 			mo = &adapter.MemoryOptions{OnRoomCreated: a.roomCreated, OnRoomDeleted: a.roomDeleted}
 		}
-	} else {
+	case streamsMode:
+		a.main = clusterwire.BroadcastChannel(c.prefix, a.name)
+		a.own = clusterwire.RoomChannel(c.prefix, a.name, c.uid)
+		a.stream = clusterwire.StreamKey(c.streams.StreamName, c.streams.StreamCount, a.name)
+	default:
 		a.bcast = clusterwire.BroadcastChannel(c.key, a.name)
 		a.request = clusterwire.RequestChannel(c.key, a.name)
 		a.response = clusterwire.ResponseChannel(c.key, a.name)
@@ -119,6 +128,16 @@ func (a *nsAdapter) Init(ctx context.Context) error {
 	c.wg.Add(1)
 	c.mu.Unlock()
 	go a.loop()
+	if c.mode == streamsMode {
+		if err := c.sub.subscribe(ctx, a, c.streamsSubKind(), a.main, a.own); err != nil {
+			return err
+		}
+		if err := c.attachReader(ctx, a.stream); err != nil {
+			return err
+		}
+		a.reading.Store(true)
+		return nil
+	}
 	if c.mode == shardedMode {
 		c.wg.Add(1)
 		go a.roomLoop()
@@ -148,7 +167,12 @@ func (a *nsAdapter) Close() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), subscribeTimeout)
 	defer cancel()
-	if c.mode == shardedMode {
+	if c.mode == streamsMode {
+		c.sub.unsubscribe(ctx, a.main, a.own)
+		if a.reading.Load() {
+			c.detachReader(a.stream)
+		}
+	} else if c.mode == shardedMode {
 		chans := []string{a.main, a.own}
 		a.omu.Lock()
 		for _, r := range a.Rooms() {
@@ -222,9 +246,12 @@ func (a *nsAdapter) handleSafely(m inbound) {
 		}
 	}()
 	var err error
-	if a.c.mode == shardedMode {
+	switch {
+	case m.entry != nil:
+		err = a.onStreamEntry(m.entry)
+	case a.c.clusterModel():
 		err = a.onShardedMessage(m)
-	} else {
+	default:
 		err = a.onClassicMessage(m)
 	}
 	if err != nil {
@@ -350,7 +377,7 @@ func (a *nsAdapter) packetOf(data json.RawMessage, atts [][]byte, id uint64, has
 func localOpts(o *clusterwire.WireOpts, flags bool) *adapter.BroadcastOptions {
 	opts := &adapter.BroadcastOptions{Rooms: o.Rooms, Except: o.Except}
 	if flags {
-		opts.Flags.Volatile = o.Flags.Volatile
+		opts.Flags.Volatile = o.Flags.Volatile != nil && *o.Flags.Volatile
 		opts.Flags.Compress = o.Flags.Compress == nil || *o.Flags.Compress
 	}
 	return opts

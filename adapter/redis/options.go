@@ -105,6 +105,10 @@ type Gap struct {
 	Start, End time.Time
 	// Err is why the connection was lost.
 	Err error
+	// Stream, for the streams adapter, is the stream whose entries after
+	// the id After were trimmed (or lost with the stream) before this
+	// node could read them; empty for a pub/sub gap.
+	Stream, After string
 }
 
 // Stats are counters of a Cluster since it started.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gosio/gosio/adapter"
 	"github.com/gosio/gosio/internal/clusterwire"
+	"github.com/gosio/gosio/internal/msgpack"
 	"github.com/gosio/gosio/parser"
 )
 
@@ -45,9 +46,21 @@ func (a *nsAdapter) onShardedMessage(m inbound) error {
 	if msg.UID == a.c.uid || msg.Nsp != a.name {
 		return nil
 	}
+	return a.onClusterMessage(msg.Type, msg.UID, parser.Value{JSON: msg.Data, Attachments: v.Attachments}, "")
+}
+
+// onClusterMessage handles a message of the ClusterAdapter model from
+// server uid, whose data (with its attachments) is data. offset is the
+// stream id of a message read from a stream, else "".
+func (a *nsAdapter) onClusterMessage(typ int, uid string, data parser.Value, offset string) error {
+	msg := struct {
+		Type int
+		UID  string
+	}{typ, uid}
+	v := data
 	var d clusterData
-	if len(msg.Data) > 0 {
-		if err := json.Unmarshal(msg.Data, &d); err != nil {
+	if len(data.JSON) > 0 {
+		if err := json.Unmarshal(data.JSON, &d); err != nil {
 			return err
 		}
 	}
@@ -64,6 +77,9 @@ func (a *nsAdapter) onShardedMessage(m inbound) error {
 			p, err := a.packetOf(pkt.Data, v.Attachments, 0, false)
 			if err != nil {
 				return err
+			}
+			if offset != "" && pkt.ID == nil && a.offsetEligible(p, d.Opts.Flags.Volatile != nil) {
+				p = adapter.WithOffset(p, offset)
 			}
 			a.BroadcastLocal(p, localOpts(d.Opts, true))
 			return nil
@@ -178,7 +194,14 @@ func (a *nsAdapter) publishCluster(ctx context.Context, typ int, data parser.Val
 func (a *nsAdapter) publishClusterOn(ctx context.Context, ch string, typ int, data parser.Value) error {
 	b := &clusterwire.Builder{}
 	b.Raw("{").Key("type").Int(int64(typ)).Key("data").Val(data).Key("uid").Str(a.c.uid).Key("nsp").Str(a.name).Raw("}")
-	msg, err := clusterwire.Encode(b.Value(), mayHaveBinary(typ) && len(data.Attachments) > 0)
+	var msg []byte
+	var err error
+	if a.c.mode == streamsMode {
+		// The streams adapter's pub/sub messages are always msgpack.
+		msg, err = msgpack.AppendJSON(nil, b.Value(), msgpack.MsgpackJS)
+	} else {
+		msg, err = clusterwire.Encode(b.Value(), mayHaveBinary(typ) && len(data.Attachments) > 0)
+	}
 	if err != nil {
 		return err
 	}
@@ -188,7 +211,11 @@ func (a *nsAdapter) publishClusterOn(ctx context.Context, ch string, typ int, da
 // clusterBroadcastData writes {packet:{type,data}, [requestId,] opts}.
 func clusterBroadcastData(p *parser.Packet, opts *adapter.BroadcastOptions, requestID string) parser.Value {
 	b := &clusterwire.Builder{}
-	b.Raw("{").Key("packet").Raw("{").Key("type").Int(2).Key("data").Val(parser.Value{JSON: p.Data, Attachments: p.Attachments}).Raw("}")
+	b.Raw("{").Key("packet").Raw("{").Key("type").Int(2).Key("data").Val(parser.Value{JSON: p.Data, Attachments: p.Attachments})
+	if p.HasID {
+		b.Key("id").Int(int64(p.ID)) // socket.emit with an ack under recovery
+	}
+	b.Raw("}")
 	if requestID != "" {
 		b.Key("requestId").Str(requestID)
 	}
@@ -229,6 +256,10 @@ func (a *nsAdapter) shardedOp(ctx context.Context, typ int, opts *adapter.Broadc
 		b.Key("close").Bool(close)
 	} else {
 		b.Key("rooms").Strings(nonNilStrings(rooms))
+	}
+	if a.c.mode == streamsMode {
+		_, err := a.xadd(ctx, typ, b.Raw("}").Value())
+		return err
 	}
 	return a.publishCluster(ctx, typ, b.Raw("}").Value(), "")
 }
@@ -371,7 +402,7 @@ func (c *Cluster) publishClient() rueidis.Client {
 }
 
 func (c *Cluster) publishCmd(client rueidis.Client, ch string, msg []byte) rueidis.Completed {
-	if c.mode == shardedMode {
+	if c.mode == shardedMode || (c.mode == streamsMode && c.streams.UseShardedPubSub) {
 		return client.B().Spublish().Channel(ch).Message(rueidis.BinaryString(msg)).Build()
 	}
 	return client.B().Publish().Channel(ch).Message(rueidis.BinaryString(msg)).Build()

@@ -395,7 +395,7 @@ func (r *Rooms) UnmarshalJSON(b []byte) error {
 
 // WireFlags is the flags object as received; unknown keys are ignored.
 type WireFlags struct {
-	Volatile             bool    `json:"volatile"`
+	Volatile             *bool   `json:"volatile"` // nil: no such key (Node's offset test looks for it)
 	Compress             *bool   `json:"compress"`
 	Timeout              float64 `json:"timeout"`
 	ExpectSingleResponse bool    `json:"expectSingleResponse"`
@@ -413,5 +413,6 @@ type WireOpts struct {
 type WirePacket struct {
 	Type int             `json:"type"`
 	Data json.RawMessage `json:"data"`
+	ID   json.RawMessage `json:"id"` // set by socket.emit with an ack under recovery
 	Nsp  *string         `json:"nsp"`
 }

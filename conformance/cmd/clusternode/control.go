@@ -288,7 +288,7 @@ func (n *node) health(*http.Request, body) (any, error) {
 		ControlPort int    `json:"controlPort"`
 		CSR         bool   `json:"csr"`
 		PID         int    `json:"pid"`
-	}{n.cfg.name, n.cfg.adapter, "go", n.cfg.port, n.cfg.controlPort, false, os.Getpid()}, nil
+	}{n.cfg.name, n.cfg.adapter, "go", n.cfg.port, n.cfg.controlPort, n.cfg.csr(), os.Getpid()}, nil
 }
 
 // emit: nsp.To(rooms).Except(except)[.Volatile][.Local][.Compress].Emit.

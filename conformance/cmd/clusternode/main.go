@@ -18,9 +18,11 @@
 //
 // Adapters: classic is redis.New (Node's createAdapter), sharded is
 // redis.NewSharded (createShardedAdapter, subscription mode dynamic), both
-// with their default options, on one rueidis client made from --redis
-// (rueidis.ParseURL, client-side caching off). streams is not implemented
-// yet: the program exits 2 with a message.
+// and streams is redis.NewStreams (the streams adapter's createAdapter),
+// all with their default options, on one rueidis client made from --redis
+// (rueidis.ParseURL, client-side caching off). As on the Node node,
+// connection state recovery is on only with streams (2 minutes, the
+// middlewares skipped).
 //
 // Extension: --adapter memory runs the in-memory adapter, without Redis
 // (--redis is ignored), to try the control API on one node; the node is
@@ -76,6 +78,10 @@ type config struct {
 	host        string
 }
 
+// csr reports whether connection state recovery is on: with the streams
+// adapter only, as on the Node node.
+func (c *config) csr() bool { return c.adapter == "streams" }
+
 // exitUsage is the exit status for a bad command line, as the Node node's.
 const exitUsage = 2
 
@@ -99,9 +105,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		return nil, errors.New("--port P is required (P+1000 must be a valid port)")
 	}
 	switch *adapterKind {
-	case "classic", "sharded", "memory":
-	case "streams":
-		return nil, errors.New("the streams adapter is not implemented yet")
+	case "classic", "sharded", "streams", "memory":
 	default:
 		return nil, fmt.Errorf("--adapter must be classic|sharded|streams|memory, got %s", *adapterKind)
 	}
@@ -131,7 +135,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	n := newNode(cfg, log)
-	n.srv = socketio.NewServer(&socketio.Options{Adapter: n.tap(factory), Logger: log})
+	sopts := &socketio.Options{Adapter: n.tap(factory), Logger: log}
+	if cfg.csr() {
+		sopts.ConnectionStateRecovery = &socketio.ConnectionStateRecovery{MaxDisconnectionDuration: 2 * time.Minute}
+	}
+	n.srv = socketio.NewServer(sopts)
 	for _, name := range namespaces {
 		nsp, err := n.srv.OfContext(ctx, name)
 		if err != nil {
@@ -168,7 +176,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	go func() { _ = sioHTTP.Serve(sioLn) }()
 	go func() { _ = ctlHTTP.Serve(ctlLn) }()
 
-	log.Info(fmt.Sprintf("socket.io on %s (adapter=%s, csr=false), control API on %s", sioLn.Addr(), cfg.adapter, ctlLn.Addr()))
+	log.Info(fmt.Sprintf("socket.io on %s (adapter=%s, csr=%t), control API on %s", sioLn.Addr(), cfg.adapter, cfg.csr(), ctlLn.Addr()))
 	ready, _ := json.Marshal(struct {
 		Ready       bool   `json:"ready"`
 		Name        string `json:"name"`

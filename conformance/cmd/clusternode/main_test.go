@@ -549,7 +549,6 @@ func TestProcess(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--port", "1", "--adapter", "streams"}, "clusternode: the streams adapter is not implemented yet\n"},
 		{[]string{"--adapter", "memory"}, "clusternode: --port P is required (P+1000 must be a valid port)\n"},
 		{[]string{"--port", "65000", "--adapter", "memory"}, "clusternode: --port P is required (P+1000 must be a valid port)\n"},
 		{[]string{"--port", "1", "--adapter", "x"}, "clusternode: --adapter must be classic|sharded|streams|memory, got x\n"},

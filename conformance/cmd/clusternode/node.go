@@ -83,16 +83,7 @@ type nodeData struct {
 // see the socket before it joined its rooms, which Node's single thread
 // never shows.
 func (n *node) prepare(s *socketio.Socket) error {
-	data := nodeData{Server: n.cfg.name, FirstServer: n.cfg.name}
-	switch d := s.Data().(type) { // restored data keeps firstServer
-	case nodeData:
-		data.FirstServer = d.FirstServer
-	case map[string]any:
-		if fs, ok := d["firstServer"].(string); ok {
-			data.FirstServer = fs
-		}
-	}
-	s.SetData(data)
+	n.setData(s)
 
 	// handshake.query.rooms is the last value of the key (see
 	// socketio.Handshake.MarshalJSON).
@@ -110,8 +101,31 @@ func (n *node) prepare(s *socketio.Socket) error {
 	return nil
 }
 
-// onConnection registers the socket's handlers.
+// setData sets socket.data.server, and firstServer unless the socket's
+// restored data has one.
+func (n *node) setData(s *socketio.Socket) {
+	data := nodeData{Server: n.cfg.name, FirstServer: n.cfg.name}
+	switch d := s.Data().(type) {
+	case nodeData:
+		data.FirstServer = d.FirstServer
+	case parser.Value: // restored from Redis
+		var m struct {
+			FirstServer *string `json:"firstServer"`
+		}
+		if json.Unmarshal(d.JSON, &m) == nil && m.FirstServer != nil {
+			data.FirstServer = *m.FirstServer
+		}
+	}
+	s.SetData(data)
+}
+
+// onConnection registers the socket's handlers. A recovered socket skipped
+// the middlewares (Node's skipMiddlewares), and gets its data here, as the
+// Node node's connection handler sets it.
 func (n *node) onConnection(s *socketio.Socket) {
+	if s.Recovered() {
+		n.setData(s)
+	}
 	s.On("join", func(args socketio.Args, ack socketio.Ack) {
 		if rooms := roomsArg(args); len(rooms) > 0 {
 			s.Join(rooms...)

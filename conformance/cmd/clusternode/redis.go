@@ -30,6 +30,8 @@ func newRedisAdapter(ctx context.Context, cfg *config, log *slog.Logger) (adapte
 		cluster, err = redis.New(ctx, client, &redis.Options{Logger: log})
 	case "sharded":
 		cluster, err = redis.NewSharded(ctx, client, &redis.ShardedOptions{Logger: log})
+	case "streams":
+		cluster, err = redis.NewStreams(ctx, client, &redis.StreamsOptions{Logger: log})
 	default:
 		err = fmt.Errorf("unknown adapter %q", cfg.adapter)
 	}
