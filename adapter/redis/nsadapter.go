@@ -35,7 +35,7 @@ type nsAdapter struct {
 	closed atomic.Bool
 	// reading is set once the namespace's stream reader is attached.
 	reading atomic.Bool
-	logged sync.Map // what was logged once: "dropped", "malformed:<channel>"
+	logged  sync.Map // what was logged once: "dropped", "malformed:<channel>"
 
 	// channels
 	bcast, request, response, specific string // classic

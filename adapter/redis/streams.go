@@ -396,8 +396,8 @@ func (a *nsAdapter) missedPacket(id, data string, rooms []string) (*parser.Packe
 		return nil, err
 	}
 	var d struct {
-		Packet    json.RawMessage `json:"packet"`
-		Opts      *struct {
+		Packet json.RawMessage `json:"packet"`
+		Opts   *struct {
 			Rooms  clusterwire.Rooms `json:"rooms"`
 			Except clusterwire.Rooms `json:"except"`
 			Flags  struct {

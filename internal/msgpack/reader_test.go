@@ -231,7 +231,7 @@ func TestAppendPrimitives(t *testing.T) {
 		{AppendInt(nil, 0), "00"}, {AppendInt(nil, -1), "ff"}, {AppendInt(nil, 127), "7f"}, {AppendInt(nil, 128), "cc80"},
 		{AppendInt(nil, 255), "ccff"}, {AppendInt(nil, 256), "cd0100"}, {AppendInt(nil, -32), "e0"}, {AppendInt(nil, -33), "d0df"},
 		{AppendInt(nil, -128), "d080"}, {AppendInt(nil, -129), "d1ff7f"}, {AppendInt(nil, 1<<31), "ce80000000"},
-		{AppendInt(nil, -1<<31 - 1), "d3ffffffff7fffffff"}, {AppendInt(nil, 1<<32), "cf0000000100000000"},
+		{AppendInt(nil, -1<<31-1), "d3ffffffff7fffffff"}, {AppendInt(nil, 1<<32), "cf0000000100000000"},
 		{AppendInt(nil, math.MinInt64), "d38000000000000000"}, {AppendUint(nil, math.MaxUint64), "cfffffffffffffffff"},
 		{AppendFloat64(nil, 1.5), "cb3ff8000000000000"},
 		{AppendString(nil, ""), "a0"}, {AppendString(nil, strings.Repeat("a", 31))[:1], "bf"},
