@@ -225,6 +225,7 @@ type mxRecord struct {
 	Event   string            `json:"event"`
 	Args    []json.RawMessage `json:"args"`
 	Reason  string            `json:"reason"`
+	Offset  string            `json:"offset"` // the CSR offset client.mjs took off the args
 	Clients []struct {
 		SID string `json:"sid"`
 	} `json:"clients"`
