@@ -32,8 +32,8 @@ import (
 // DefaultKey is the default channel prefix of New (Node: key).
 const DefaultKey = "socket.io"
 
-// DefaultStreamName and DefaultMaxLen are the defaults of NewStreams
-// (Node: streamName, maxLen).
+// DefaultStreamName ("socket.io") and DefaultMaxLen (10000) are the
+// defaults of NewStreams (Node: streamName, maxLen).
 const (
 	DefaultStreamName = clusterwire.DefaultStreamName
 	DefaultMaxLen     = clusterwire.DefaultStreamMaxLen
