@@ -183,18 +183,6 @@ func emRedisClient(t *testing.T, addr string) rueidis.Client {
 
 func str(s string) *string { return &s }
 
-// emGoStreamsNodes reports whether cmd/clusternode implements the streams
-// adapter (it exits 2 "not implemented yet" until it does).
-func emGoStreamsNodes(t *testing.T) bool {
-	_, goNode := mxSetup(t)
-	out, err := exec.Command(goNode, "--port", "1", "--redis", "redis://127.0.0.1:1", "--adapter", "streams").CombinedOutput()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) && ee.ExitCode() == 2 && strings.Contains(string(out), "not implemented") {
-		return false
-	}
-	return true
-}
-
 // TestEmitterMixedClassic: the Go emitter to Node and Go nodes of the
 // classic adapter, and Node's emitter to Go nodes.
 func TestEmitterMixedClassic(t *testing.T) {
@@ -217,16 +205,9 @@ func TestEmitterMixedClassic(t *testing.T) {
 }
 
 // TestEmitterMixedStreams: the Go streams emitter to Node nodes of
-// @socket.io/redis-streams-adapter 0.3.1, and to Go streams nodes when
-// cmd/clusternode has them.
+// @socket.io/redis-streams-adapter 0.3.1 and to Go streams nodes.
 func TestEmitterMixedStreams(t *testing.T) {
-	impls := []string{"node"}
-	if emGoStreamsNodes(t) {
-		impls = append(impls, "go")
-	} else {
-		t.Log("cmd/clusternode has no streams adapter yet: Go streams nodes not tested")
-	}
-	for _, impl := range impls {
+	for _, impl := range []string{"node", "go"} {
 		t.Run("go-emitter/"+impl+"-nodes", func(t *testing.T) {
 			redisAddr := testutil.StartRedis(t)
 			em := &goEmitter{e: emitter.NewStreams(emRedisClient(t, redisAddr), nil), kind: "streams"}

@@ -17,6 +17,9 @@
 // Usage (from the repository root):
 //   node emitter/testdata/gen-golden.mjs --streams-src DIR --typescript DIR > emitter/testdata/golden.json
 //
+// golden.json was written with Node 20, redis-server 7.0.15 and the streams
+// emitter at socketio/socket.io commit d2d753fe.
+//
 // A redis-server binary must be on the PATH; the script starts its own on
 // a free port.
 
