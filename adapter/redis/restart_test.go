@@ -17,13 +17,15 @@ import (
 type redisProc struct {
 	t    *testing.T
 	port int
+	dir  string
+	args []string
 	cmd  *exec.Cmd
 }
 
-func startRedisProc(t *testing.T) *redisProc {
+func startRedisProc(t *testing.T, args ...string) *redisProc {
 	bin := testutil.NeedTool(t, "redis-server")
 	_ = bin
-	r := &redisProc{t: t, port: testutil.FreePort(t)}
+	r := &redisProc{t: t, port: testutil.FreePort(t), dir: t.TempDir(), args: args}
 	r.start()
 	t.Cleanup(r.kill)
 	return r
@@ -33,7 +35,8 @@ func (r *redisProc) addr() string { return net.JoinHostPort("127.0.0.1", strconv
 
 func (r *redisProc) start() {
 	r.t.Helper()
-	r.cmd = exec.Command("redis-server", "--port", strconv.Itoa(r.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", r.t.TempDir())
+	args := append([]string{"--port", strconv.Itoa(r.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", r.dir}, r.args...)
+	r.cmd = exec.Command("redis-server", args...)
 	if err := r.cmd.Start(); err != nil {
 		r.t.Fatal(err)
 	}

@@ -102,8 +102,14 @@ func (r *streamReader) run(ctx context.Context) {
 	var failErr error
 	backoff := 50 * time.Millisecond
 	for ctx.Err() == nil {
-		rctx, cancel := context.WithTimeout(ctx, o.BlockTime+readDeadlineSlack)
+		// A cancel, not a deadline: rueidis gives up a blocked XREAD on a
+		// context's cancellation, but a context with a deadline makes it
+		// wait for the connection's deadline instead, and Close would wait
+		// for BlockTime.
+		rctx, cancel := context.WithCancel(ctx)
+		timer := time.AfterFunc(o.BlockTime+readDeadlineSlack, cancel)
 		res, err := c.client.Do(rctx, c.client.B().Xread().Count(o.ReadCount).Block(block).Streams().Key(r.key).Id(r.last).Build()).AsXRead()
+		timer.Stop()
 		cancel()
 		if ctx.Err() != nil {
 			return
