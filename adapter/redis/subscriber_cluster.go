@@ -28,6 +28,9 @@ import (
 // the slot's new owner (following MOVED) with a jittered backoff, and the
 // gap is reported once no channel is lost any more.
 
+// clusterMaxBackoff bounds the wait between two placement rounds.
+const clusterMaxBackoff = 500 * time.Millisecond
+
 // errSlotMoved is the Gap error of a subscription the server ended.
 var errSlotMoved = errors.New("redis: the server ended a shard subscription (its slot moved)")
 
@@ -125,7 +128,10 @@ func (s *subscriber) pushEvent(e shardEvent) {
 }
 
 // clusterRun applies the events and places what is not placed, retrying
-// with a jittered backoff (50 ms to 2 s) while that fails.
+// with a jittered backoff while that fails. The backoff stops at 500 ms,
+// not 2 s as on a single Redis: each try is a CLUSTER SLOTS on a live
+// node, and after a failover the sooner the subscriptions are on the new
+// master, the fewer messages are lost.
 func (s *subscriber) clusterRun() {
 	defer s.c.wg.Done()
 	backoff := time.Duration(0)
@@ -153,7 +159,7 @@ func (s *subscriber) clusterRun() {
 			backoff = 50 * time.Millisecond
 			s.c.log.Warn("redis adapter: shard subscriptions not placed; retrying", "uid", s.c.uid, "err", err)
 		} else {
-			backoff = min(2*backoff, 2*time.Second)
+			backoff = min(2*backoff, clusterMaxBackoff)
 		}
 		retry = time.After(backoff/2 + rand.N(backoff/2+1))
 	}
@@ -250,12 +256,35 @@ func (s *subscriber) shardSlot(ch string) uint16 {
 	return cmd.Slot()
 }
 
-// refreshSlots reads CLUSTER SLOTS.
+// refreshSlots reads CLUSTER SLOTS from one of the nodes the client
+// knows, trying them in random order: through the cluster client the
+// command could go to a node that is down, and wait for rueidis's retries.
 func (s *subscriber) refreshSlots(ctx context.Context) error {
-	entries, err := s.c.client.Do(ctx, s.c.client.B().ClusterSlots().Build()).ToArray()
-	if err != nil {
-		return err
+	nodes := s.c.client.Nodes()
+	addrs := make([]string, 0, len(nodes))
+	for addr := range nodes {
+		addrs = append(addrs, addr)
 	}
+	rand.Shuffle(len(addrs), func(i, j int) { addrs[i], addrs[j] = addrs[j], addrs[i] })
+	err := errors.New("redis: the client knows no cluster node")
+	for _, addr := range addrs {
+		n := nodes[addr]
+		nctx, cancel := context.WithTimeout(ctx, time.Second)
+		var entries []rueidis.RedisMessage
+		entries, err = n.Do(nctx, n.B().ClusterSlots().Build()).ToArray()
+		cancel()
+		if err == nil {
+			s.setSlots(entries)
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	return err
+}
+
+func (s *subscriber) setSlots(entries []rueidis.RedisMessage) {
 	ranges := make([]slotRange, 0, len(entries))
 	for _, e := range entries {
 		f, err := e.ToArray()
@@ -278,7 +307,6 @@ func (s *subscriber) refreshSlots(ctx context.Context) error {
 	s.cs.ranges = ranges
 	clear(s.cs.moved)
 	s.cs.stale = false
-	return nil
 }
 
 func bracketIPv6(host string) string {
@@ -373,27 +401,36 @@ func (s *subscriber) placeOn(ctx context.Context, addr string, chans []string) (
 		s.cs.stale = true
 		return false, err
 	}
-	cmds := make(rueidis.Commands, 0, len(chans))
+	cmds := make(rueidis.Commands, 0, 1+len(chans))
+	// ROLE first, in the same round trip: a replica accepts the
+	// SSUBSCRIBEs of its master's slots (and gets their messages by
+	// replication), but SHARDNUMSUB on the master, which serverCount
+	// reads, does not count them; after a failover a stale slot map can
+	// point at the demoted master.
+	cmds = append(cmds, sc.dc.B().Role().Build())
 	for _, ch := range chans {
 		// One channel per command: channels of different slots in one
 		// SSUBSCRIBE fail with CROSSSLOT.
 		cmds = append(cmds, sc.dc.B().Ssubscribe().Channel(ch).Build())
 	}
-	for i, r := range sc.dc.DoMulti(ctx, cmds...) {
-		ch := chans[i]
+	res := sc.dc.DoMulti(ctx, cmds...)
+	var placed []string
+	for i, r := range res {
 		e := r.Error()
-		if e == nil {
-			s.cs.where[ch] = sc
-			sc.chans[ch] = struct{}{}
-			delete(s.cs.lost, ch)
-			continue
-		}
 		var re *rueidis.RedisError
-		if !errors.As(e, &re) {
+		if e != nil && !errors.As(e, &re) {
 			// The connection is unusable, or the reply may still come:
 			// drop it so that no subscription is left behind unknown.
 			s.dropConn(sc, e, time.Now())
 			return moved, e
+		}
+		if i == 0 {
+			continue
+		}
+		ch := chans[i-1]
+		if e == nil {
+			placed = append(placed, ch)
+			continue
 		}
 		if to, ok := re.IsMoved(); ok {
 			s.cs.moved[s.shardSlot(ch)] = to
@@ -404,7 +441,29 @@ func (s *subscriber) placeOn(ctx context.Context, addr string, chans []string) (
 		s.cs.stale = true
 		err = e
 	}
+	if !isMaster(res[0]) {
+		s.cs.stale = true
+		if len(placed) > 0 {
+			s.sunsubscribeOn(ctx, sc, placed)
+		}
+		return moved, fmt.Errorf("redis: node %s is not a master", addr)
+	}
+	for _, ch := range placed {
+		s.cs.where[ch] = sc
+		sc.chans[ch] = struct{}{}
+		delete(s.cs.lost, ch)
+	}
 	return moved, err
+}
+
+// isMaster reads a ROLE reply.
+func isMaster(r rueidis.RedisResult) bool {
+	f, err := r.ToArray()
+	if err != nil || len(f) == 0 {
+		return false
+	}
+	role, err := f[0].ToString()
+	return err == nil && role == "master"
 }
 
 // shardConn returns the connection to the node at addr, opening it.
@@ -517,32 +576,37 @@ func (s *subscriber) clusterUnsubscribe(names []string) {
 	ctx, cancel := s.ioContext()
 	defer cancel()
 	for sc, chans := range byConn {
-		sc.hmu.Lock()
-		for _, ch := range chans {
-			sc.ours[ch]++
-		}
-		sc.hmu.Unlock()
-		cmds := make(rueidis.Commands, 0, len(chans))
-		for _, ch := range chans {
-			cmds = append(cmds, sc.dc.B().Sunsubscribe().Channel(ch).Build())
-		}
-		for _, r := range sc.dc.DoMulti(ctx, cmds...) {
-			if err := r.Error(); err != nil {
-				var re *rueidis.RedisError
-				if !errors.As(err, &re) {
-					s.dropConn(sc, err, time.Now())
-				} else {
-					s.c.log.Debug("redis adapter: sunsubscribe", "err", err)
-				}
-				break
-			}
-		}
-		// Each reply was seen by the hook before DoMulti returned (rueidis
-		// follows every unsubscribe with a PING); forget what is left.
-		sc.hmu.Lock()
-		for _, ch := range chans {
-			delete(sc.ours, ch)
-		}
-		sc.hmu.Unlock()
+		s.sunsubscribeOn(ctx, sc, chans)
 	}
+}
+
+// sunsubscribeOn sends one SUNSUBSCRIBE per channel on sc.
+func (s *subscriber) sunsubscribeOn(ctx context.Context, sc *shardConn, chans []string) {
+	sc.hmu.Lock()
+	for _, ch := range chans {
+		sc.ours[ch]++
+	}
+	sc.hmu.Unlock()
+	cmds := make(rueidis.Commands, 0, len(chans))
+	for _, ch := range chans {
+		cmds = append(cmds, sc.dc.B().Sunsubscribe().Channel(ch).Build())
+	}
+	for _, r := range sc.dc.DoMulti(ctx, cmds...) {
+		if err := r.Error(); err != nil {
+			var re *rueidis.RedisError
+			if !errors.As(err, &re) {
+				s.dropConn(sc, err, time.Now())
+			} else {
+				s.c.log.Debug("redis adapter: sunsubscribe", "err", err)
+			}
+			break
+		}
+	}
+	// Each reply was seen by the hook before DoMulti returned (rueidis
+	// follows every unsubscribe with a PING); forget what is left.
+	sc.hmu.Lock()
+	for _, ch := range chans {
+		delete(sc.ours, ch)
+	}
+	sc.hmu.Unlock()
 }

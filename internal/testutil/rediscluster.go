@@ -472,3 +472,96 @@ func WaitUntil(tb testing.TB, timeout time.Duration, what string, cond func() bo
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// ReplicasOf returns the replicas of the master at addr, as the node at
+// Masters()[0] sees them now.
+func (c *RedisCluster) ReplicasOf(addr string) []string {
+	c.tb.Helper()
+	top, err := readTopology(c.masters[0])
+	if err != nil {
+		c.tb.Fatalf("CLUSTER SLOTS: %v", err)
+	}
+	for _, r := range top {
+		if r.master == addr {
+			return append([]string(nil), r.replicas...)
+		}
+	}
+	return nil
+}
+
+// Failover runs CLUSTER FAILOVER on the replica at addr (a manual
+// failover: its master stops taking writes, the replica catches up and
+// takes the master's slots) and returns once every node agrees that addr
+// is a master serving them.
+func (c *RedisCluster) Failover(tb testing.TB, addr string) {
+	tb.Helper()
+	top, err := readTopology(addr)
+	if err != nil {
+		tb.Fatalf("Failover: CLUSTER SLOTS on %s: %v", addr, err)
+	}
+	var slots []int
+	for _, r := range top {
+		if contains(r.replicas, addr) {
+			slots = append(slots, r.start)
+		}
+	}
+	if len(slots) == 0 {
+		tb.Fatalf("Failover: %s is not a replica\n%s", addr, top)
+	}
+	if _, err := RedisDo(addr, "CLUSTER", "FAILOVER"); err != nil {
+		tb.Fatalf("Failover: CLUSTER FAILOVER on %s: %v", addr, err)
+	}
+	c.waitSettled(func(t clusterTopology) error {
+		for _, s := range slots {
+			if o := t.owner(s); o != addr {
+				return fmt.Errorf("slot %d is served by %s, want %s", s, o, addr)
+			}
+		}
+		return nil
+	})
+}
+
+// WaitSlotOwner waits until every node that answers reports a master other
+// than not for slot, and cluster_state:ok (after a master was stopped, its
+// replica takes over once cluster-node-timeout passed), and returns the new
+// owner. Stopped nodes are skipped.
+func (c *RedisCluster) WaitSlotOwner(tb testing.TB, slot int, not string) string {
+	tb.Helper()
+	deadline := time.Now().Add(clusterReadyTimeout)
+	for {
+		owner, err := c.liveOwner(slot)
+		if err == nil && owner != not {
+			return owner
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("slot %d still served by %s after %v (%v)", slot, not, clusterReadyTimeout, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (c *RedisCluster) liveOwner(slot int) (string, error) {
+	owner := ""
+	for _, s := range c.servers {
+		if s.exited() {
+			continue
+		}
+		info, err := RedisDo(s.Addr(), "CLUSTER", "INFO")
+		if err != nil {
+			return "", err
+		}
+		if st := parseInfo(fmt.Sprint(info))["cluster_state"]; st != "ok" {
+			return "", fmt.Errorf("%s: cluster_state:%s", s.Addr(), st)
+		}
+		top, err := readTopology(s.Addr())
+		if err != nil {
+			return "", err
+		}
+		o := top.owner(slot)
+		if owner != "" && o != owner {
+			return "", fmt.Errorf("%s says %s, another node %s", s.Addr(), o, owner)
+		}
+		owner = o
+	}
+	return owner, nil
+}
