@@ -559,6 +559,9 @@ func (a *nsAdapter) sseResult(ctx context.Context, id string, r *request, timeou
 func (a *nsAdapter) ServerCount(ctx context.Context) (int, error) {
 	c := a.c
 	if c.mode == shardedMode || (c.mode == streamsMode && c.streams.UseShardedPubSub) {
+		if c.sub.cs != nil { // on a Redis Cluster: ask the master the subscriber is on
+			return c.sub.shardNumSub(ctx, a.main)
+		}
 		r, err := c.client.Do(ctx, c.client.B().PubsubShardnumsub().Channel(a.main).Build()).ToArray()
 		if err != nil {
 			return 0, err

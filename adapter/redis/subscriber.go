@@ -69,7 +69,8 @@ func (s *subscriber) isConnected() bool { return s.connected.Load() }
 
 // start makes the first connection, then keeps it up in the background.
 func (s *subscriber) start(ctx context.Context) error {
-	if s.c.mode == shardedMode && s.c.client.Mode() == rueidis.ClientModeCluster {
+	if s.c.client.Mode() == rueidis.ClientModeCluster &&
+		(s.c.mode == shardedMode || (s.c.mode == streamsMode && s.c.streams.UseShardedPubSub)) {
 		return s.clusterStart(ctx)
 	}
 	wait, err := s.connect(ctx)

@@ -83,6 +83,11 @@ type clusterSubs struct {
 	emu    sync.Mutex
 	events []shardEvent
 	kick   chan struct{}
+
+	// placed copies where's addresses for shardNumSub, which must not wait
+	// for mu (held across subscription round trips).
+	pmu    sync.Mutex
+	placed map[string]string
 }
 
 func (s *subscriber) clusterStart(ctx context.Context) error {
@@ -91,7 +96,7 @@ func (s *subscriber) clusterStart(ctx context.Context) error {
 		ctx: cctx, cancel: cancel,
 		conns: make(map[string]*shardConn), where: make(map[string]*shardConn),
 		lost: make(map[string]struct{}), moved: make(map[uint16]string),
-		kick: make(chan struct{}, 1),
+		kick: make(chan struct{}, 1), placed: make(map[string]string),
 	}
 	s.mu.Lock()
 	err := s.refreshSlots(ctx)
@@ -195,11 +200,39 @@ func (s *subscriber) applyEvents() {
 			continue // not placed there (any more)
 		}
 		s.c.log.Info("redis adapter: shard subscription ended by the server; moving it", "uid", s.c.uid, "channel", e.channel, "node", e.conn.addr)
-		delete(s.cs.where, e.channel)
+		s.unplace(e.channel)
 		delete(e.conn.chans, e.channel)
 		s.markLost(e.channel, e.err, e.at)
 		s.cs.stale = true
 	}
+}
+
+// unplace forgets where ch is placed.
+func (s *subscriber) unplace(ch string) {
+	delete(s.cs.where, ch)
+	s.cs.pmu.Lock()
+	delete(s.cs.placed, ch)
+	s.cs.pmu.Unlock()
+}
+
+// shardNumSub returns PUBSUB SHARDNUMSUB ch from the master ch is placed
+// on, which this subscriber checked (ROLE) when it placed it. Routed by
+// the client instead, the command can reach the slot's former owner after
+// a move (rueidis refreshes its slot map lazily), which answers 0 rather
+// than MOVED.
+func (s *subscriber) shardNumSub(ctx context.Context, ch string) (int, error) {
+	s.cs.pmu.Lock()
+	addr := s.cs.placed[ch]
+	s.cs.pmu.Unlock()
+	var c rueidis.Client = s.c.client
+	if n, ok := s.c.client.Nodes()[addr]; ok {
+		c = n
+	}
+	r, err := c.Do(ctx, c.B().PubsubShardnumsub().Channel(ch).Build()).ToArray()
+	if err != nil {
+		return 0, err
+	}
+	return numsub(r), nil
 }
 
 func (s *subscriber) markLost(ch string, err error, at time.Time) {
@@ -242,7 +275,7 @@ func (s *subscriber) dropConn(sc *shardConn, err error, at time.Time) {
 	}
 	for ch := range sc.chans {
 		if s.cs.where[ch] == sc {
-			delete(s.cs.where, ch)
+			s.unplace(ch)
 			s.markLost(ch, err, at)
 		}
 	}
@@ -450,6 +483,9 @@ func (s *subscriber) placeOn(ctx context.Context, addr string, chans []string) (
 	}
 	for _, ch := range placed {
 		s.cs.where[ch] = sc
+		s.cs.pmu.Lock()
+		s.cs.placed[ch] = sc.addr
+		s.cs.pmu.Unlock()
 		sc.chans[ch] = struct{}{}
 		delete(s.cs.lost, ch)
 	}
@@ -563,7 +599,7 @@ func (s *subscriber) clusterUnsubscribe(names []string) {
 		delete(s.subs, n)
 		delete(s.cs.lost, n)
 		if sc := s.cs.where[n]; sc != nil {
-			delete(s.cs.where, n)
+			s.unplace(n)
 			delete(sc.chans, n)
 			byConn[sc] = append(byConn[sc], n)
 		}
