@@ -101,20 +101,37 @@ func (r *streamReader) run(ctx context.Context) {
 	var failedAt time.Time
 	var failErr error
 	backoff := 50 * time.Millisecond
+	// The reads run on a dedicated connection: on the shared client,
+	// rueidis retries a read-only command across a reconnection without a
+	// word, so a Redis restart (and the stream lost with it) would go
+	// unnoticed. A dedicated connection reports the error; it is then
+	// released and a new one taken.
+	var dc rueidis.DedicatedClient
+	release := func() {}
+	defer func() { release() }()
 	for ctx.Err() == nil {
+		if dc == nil {
+			dc, release = c.client.Dedicate()
+		}
 		// A cancel, not a deadline: rueidis gives up a blocked XREAD on a
 		// context's cancellation, but a context with a deadline makes it
 		// wait for the connection's deadline instead, and Close would wait
 		// for BlockTime.
 		rctx, cancel := context.WithCancel(ctx)
 		timer := time.AfterFunc(o.BlockTime+readDeadlineSlack, cancel)
-		res, err := c.client.Do(rctx, c.client.B().Xread().Count(o.ReadCount).Block(block).Streams().Key(r.key).Id(r.last).Build()).AsXRead()
+		// Pinned: a read given up (cancelled, or its connection broken) may
+		// still be in rueidis's writer when Do returns, and a recycled
+		// command would be overwritten by the next one under it.
+		cmd := dc.B().Xread().Count(o.ReadCount).Block(block).Streams().Key(r.key).Id(r.last).Build().Pin()
+		res, err := dc.Do(rctx, cmd).AsXRead()
 		timer.Stop()
 		cancel()
 		if ctx.Err() != nil {
 			return
 		}
 		if err != nil && !rueidis.IsRedisNil(err) {
+			release()
+			dc, release = nil, func() {}
 			if failedAt.IsZero() {
 				failedAt, failErr = time.Now(), err
 				c.log.Warn("redis adapter: stream read failed; retrying", "uid", c.uid, "stream", r.key, "err", err)
