@@ -26,7 +26,9 @@ const (
 // A subscriber holds a Cluster's subscriptions on one dedicated
 // connection (Node's subClient), resubscribing everything after the
 // connection drops. Its hooks run on rueidis's reader: they only look the
-// channel up and hand the message to its namespace's queue.
+// channel up and hand the message to its namespace's queue. Shard
+// channels on a Redis Cluster take one dedicated connection per master
+// instead (subscriber_cluster.go).
 type subscriber struct {
 	c *Cluster
 

@@ -269,7 +269,13 @@ func (s *subscriber) dropConn(sc *shardConn, err error, at time.Time) {
 		delete(s.cs.conns, sc.addr)
 	}
 	close(sc.done)
-	sc.cancel()
+	// Releasing a healthy dedicated connection waits for its UNSUBSCRIBE
+	// round trip (rueidis cleans it for reuse): not under mu.
+	s.c.wg.Add(1)
+	go func() {
+		defer s.c.wg.Done()
+		sc.cancel()
+	}()
 	if len(sc.chans) > 0 && !errors.Is(err, ErrClosed) {
 		s.c.log.Warn("redis adapter: shard subscriber connection lost; resubscribing", "uid", s.c.uid, "node", sc.addr, "channels", len(sc.chans), "err", err)
 	}
