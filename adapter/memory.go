@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gosio/gosio/engineio"
 	"github.com/gosio/gosio/parser"
 )
 
@@ -277,23 +278,29 @@ func (m *Memory) each(opts *BroadcastOptions, fn func(Socket)) {
 // Broadcast implements Adapter: it encodes p once and delivers the same
 // frames to every selected local socket.
 func (m *Memory) Broadcast(_ context.Context, p *parser.Packet, opts *BroadcastOptions) error {
-	m.BroadcastLocal(p, opts)
-	return nil
+	return m.broadcastLocal(p, opts)
 }
 
 // BroadcastLocal delivers p to the selected local sockets; cluster
 // adapters use it for their own sockets and for broadcasts from other
 // servers.
 func (m *Memory) BroadcastLocal(p *parser.Packet, opts *BroadcastOptions) {
-	frames := Encode(p)
+	_ = m.broadcastLocal(p, opts)
+}
+
+func (m *Memory) broadcastLocal(p *parser.Packet, opts *BroadcastOptions) error {
+	frames, err := m.encode(p)
+	if err != nil {
+		return err
+	}
 	volatile := opts.Flags.Volatile
 	m.each(opts, func(s Socket) { s.Deliver(frames, volatile) })
+	return nil
 }
 
 // BroadcastWithAck implements Adapter.
 func (m *Memory) BroadcastWithAck(_ context.Context, p *parser.Packet, opts *BroadcastOptions, onClientCount func(int), onAck func(parser.Value, error)) error {
-	m.broadcastWithAck(p, opts, opts.Flags.Timeout, onClientCount, onAck)
-	return nil
+	return m.broadcastWithAck(p, opts, opts.Flags.Timeout, onClientCount, onAck)
 }
 
 // BroadcastWithAckRemote delivers p, a broadcast with acknowledgements
@@ -302,15 +309,21 @@ func (m *Memory) BroadcastWithAck(_ context.Context, p *parser.Packet, opts *Bro
 // Node, the acknowledgements have no timeout and a client that disconnects
 // before answering is not reported.
 func (m *Memory) BroadcastWithAckRemote(p *parser.Packet, opts *BroadcastOptions, onClientCount func(int), onAck func(parser.Value)) {
-	m.broadcastWithAck(p, opts, 0, onClientCount, func(arg parser.Value, err error) {
+	err := m.broadcastWithAck(p, opts, 0, onClientCount, func(arg parser.Value, err error) {
 		if err == nil {
 			onAck(arg)
 		}
 	})
+	if err != nil {
+		onClientCount(0) // reached no one: the requester stops waiting
+	}
 }
 
-func (m *Memory) broadcastWithAck(p *parser.Packet, opts *BroadcastOptions, timeout time.Duration, onClientCount func(int), onAck func(parser.Value, error)) {
-	frames := Encode(p)
+func (m *Memory) broadcastWithAck(p *parser.Packet, opts *BroadcastOptions, timeout time.Duration, onClientCount func(int), onAck func(parser.Value, error)) error {
+	frames, err := m.encode(p)
+	if err != nil {
+		return err
+	}
 	var targets []Socket
 	m.each(opts, func(s Socket) { targets = append(targets, s) })
 	for _, s := range targets {
@@ -326,6 +339,7 @@ func (m *Memory) broadcastWithAck(p *parser.Packet, opts *BroadcastOptions, time
 	for _, s := range targets {
 		s.Deliver(frames, opts.Flags.Volatile)
 	}
+	return nil
 }
 
 // FetchSockets implements Adapter with the local sockets.
@@ -399,4 +413,63 @@ func (m *Memory) PersistSession(context.Context, *Session) error { return nil }
 // RestoreSession implements Adapter; it always returns ErrSessionNotFound.
 func (m *Memory) RestoreSession(context.Context, string, string) (*Session, error) {
 	return nil, ErrSessionNotFound
+}
+
+// ParserNamespace is a Namespace whose server uses a wire format of its
+// own (see parser.Parser). The in-memory adapter, and so every adapter
+// built on it, encodes each broadcast once with the namespace's Parser: all
+// sockets of a server share it. A Namespace without this method, or whose
+// Parser returns nil, uses the default format.
+type ParserNamespace interface {
+	Namespace
+	// Parser returns the wire format of the namespace's sockets; nil
+	// means parser.Default.
+	Parser() parser.Parser
+}
+
+// encode encodes p once for every local recipient, with the namespace's
+// parser.
+func (m *Memory) encode(p *parser.Packet) ([]*engineio.Message, error) {
+	if pn, ok := m.nsp.(ParserNamespace); ok {
+		return EncodeWith(pn.Parser(), p)
+	}
+	return Encode(p), nil
+}
+
+// EncodeWith is Encode in the wire format pp: it encodes p once into the
+// Engine.IO messages every recipient gets. A nil pp, or parser.Default, is
+// Encode itself. It fails as pp.AppendPacket does.
+func EncodeWith(pp parser.Parser, p *parser.Packet) ([]*engineio.Message, error) {
+	if pp == nil || pp == parser.Default {
+		return Encode(p), nil
+	}
+	buf := frameBuf(len(p.Data) + 8*len(p.Attachments))
+	msg, binary, more, err := pp.AppendPacket(buf, p)
+	if err != nil {
+		return nil, err
+	}
+	if !binary {
+		return encodeText(msg, more), nil
+	}
+	frames := make([]*engineio.Message, 1+len(more))
+	frames[0] = engineio.NewBinaryMessage(msg[len(buf):])
+	for i, a := range more {
+		frames[1+i] = engineio.NewBinaryMessage(a)
+	}
+	return frames, nil
+}
+
+// EncodeArgsWith is EncodeArgs in the wire format pp, as EncodeWith is
+// Encode. It fails as MarshalArgs and pp.AppendPacket do.
+func EncodeArgsWith(pp parser.Parser, p *parser.Packet, args ...any) ([]*engineio.Message, error) {
+	if pp == nil || pp == parser.Default {
+		return EncodeArgs(p, args...)
+	}
+	data, atts, err := parser.MarshalArgs(nil, args...)
+	if err != nil {
+		return nil, err
+	}
+	head := *p
+	head.Data, head.Attachments = data, atts
+	return EncodeWith(pp, &head)
 }

@@ -402,7 +402,9 @@ func (s *ClientSocket) disconnect() *engineio.ClientConn {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if s.connected {
-		m.sendLocked(adapter.Encode(&parser.Packet{Type: parser.Disconnect, Namespace: s.nsp}), false)
+		if frames, err := m.encode(&parser.Packet{Type: parser.Disconnect, Namespace: s.nsp}); err == nil {
+			m.sendLocked(frames, false)
+		}
 	}
 	wasActive := s.active
 	s.active, s.connecting = false, false
@@ -488,7 +490,11 @@ func (s *ClientSocket) sendConnectLocked(auth json.RawMessage) {
 	if s.pid != "" {
 		payload = mergeRecovery(s.pid, s.lastOffset, s.hasOffset, auth)
 	}
-	s.m.sendLocked(adapter.Encode(&parser.Packet{Type: parser.Connect, Namespace: s.nsp, Data: payload}), false)
+	// payload is a JSON object made by encoding/json: every parser
+	// encodes it.
+	if frames, err := s.m.encode(&parser.Packet{Type: parser.Connect, Namespace: s.nsp, Data: payload}); err == nil {
+		s.m.sendLocked(frames, false)
+	}
 }
 
 // marshalAuth returns the JSON object of an auth payload, or nil.
@@ -726,7 +732,7 @@ func (s *ClientSocket) ackFunc(id uint64) Ack {
 		if sent.Swap(true) {
 			return ErrAckAlreadySent
 		}
-		frames, err := adapter.EncodeArgs(&parser.Packet{Type: parser.Ack, Namespace: s.nsp, ID: id, HasID: true}, args...)
+		frames, err := adapter.EncodeArgsWith(s.m.opts.Parser, &parser.Packet{Type: parser.Ack, Namespace: s.nsp, ID: id, HasID: true}, args...)
 		if err != nil {
 			return err
 		}

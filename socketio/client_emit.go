@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/gosio/gosio/adapter"
 	"github.com/gosio/gosio/parser"
 )
 
@@ -109,6 +108,15 @@ func (o EmitOperator) emit(event string, args []any, done func(Args, error)) (ab
 		return nil, err
 	}
 	s, m := o.s, o.s.m
+	if m.opts.Parser != nil {
+		// The packet is encoded under the lock, where it can no longer
+		// fail: check here that the parser takes its data (a
+		// json.RawMessage argument can hold a placeholder that refers to
+		// no attachment, say).
+		if _, err := m.encode(&parser.Packet{Type: parser.Event, Data: data, Attachments: atts}); err != nil {
+			return nil, err
+		}
+	}
 	timeout := s.opts.AckTimeout
 	if o.hasTimeout {
 		timeout = o.timeout
@@ -149,7 +157,8 @@ func (s *ClientSocket) newPacketLocked(event string, args []any, data json.RawMe
 		}
 		s.acks[op.id] = a
 	}
-	op.frames = adapter.Encode(p)
+	// With a parser of Options.Parser, emit checked that p encodes.
+	op.frames, _ = s.m.encode(p)
 	return op
 }
 

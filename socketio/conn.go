@@ -23,10 +23,11 @@ import (
 // outside any lock, and a handler that waits for an acknowledgement does
 // not stop that acknowledgement from being read.
 type conn struct {
-	srv *Server
-	eio *engineio.Session
-	dec *parser.Decoder // used by the reading goroutine only
-	pkt parser.Packet   // the reading goroutine's packet, reused for each message
+	srv  *Server
+	eio  *engineio.Session
+	dec  *parser.Decoder      // used by the reading goroutine only, with the default parser
+	pdec parser.PacketDecoder // instead of dec, with Options.Parser
+	pkt  parser.Packet        // the reading goroutine's packet, reused for each message
 
 	mu           sync.Mutex
 	sockets      map[string]*Socket // by namespace
@@ -39,12 +40,17 @@ type conn struct {
 }
 
 func newConn(srv *Server, s *engineio.Session) *conn {
-	return &conn{
+	c := &conn{
 		srv:     srv,
 		eio:     s,
-		dec:     parser.NewDecoder(srv.opts.MaxAttachments),
 		sockets: make(map[string]*Socket, 1),
 	}
+	if pp := srv.opts.Parser; pp != nil {
+		c.pdec = pp.NewDecoder(srv.opts.MaxAttachments)
+	} else {
+		c.dec = parser.NewDecoder(srv.opts.MaxAttachments)
+	}
+	return c
 }
 
 func (c *conn) start() {
@@ -134,7 +140,9 @@ func (c *conn) run(t task) {
 func (c *conn) onMessage(data []byte, binary bool) {
 	var p *parser.Packet
 	var err error
-	if binary {
+	if c.pdec != nil {
+		p, err = c.pdec.Decode(data, binary)
+	} else if binary {
 		p, err = c.dec.DecodeBinary(data)
 	} else if complete, derr := c.dec.DecodeTextTo(&c.pkt, data); complete {
 		p = &c.pkt
@@ -255,7 +263,11 @@ func (c *conn) connect(name string, auth json.RawMessage) {
 
 // sendPacket encodes and queues one packet.
 func (c *conn) sendPacket(p *parser.Packet, volatile bool) error {
-	return c.send(adapter.Encode(p), volatile)
+	frames, err := adapter.EncodeWith(c.srv.opts.Parser, p)
+	if err != nil {
+		return err
+	}
+	return c.send(frames, volatile)
 }
 
 // send queues encoded frames as one unit.

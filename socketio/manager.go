@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gosio/gosio/adapter"
 	"github.com/gosio/gosio/engineio"
 	"github.com/gosio/gosio/parser"
 )
@@ -43,6 +44,11 @@ type ManagerOptions struct {
 	Transports []string
 	// DisableUpgrade keeps connections on the transport they opened with.
 	DisableUpgrade bool
+	// Parser is the wire format of the Socket.IO packets; it must be the
+	// server's. Nil means the default format of socket.io-parser;
+	// msgpackparser.Parser{} (package parser/msgpackparser) is the one of
+	// socket.io-msgpack-parser.
+	Parser parser.Parser
 
 	// DisableReconnection stops the Manager from reconnecting after the
 	// connection is lost or cannot be opened. Reconnection is on by default.
@@ -89,6 +95,9 @@ func (o *ManagerOptions) withDefaults() *ManagerOptions {
 	}
 	if c.ReconnectionAttempts < 0 {
 		c.ReconnectionAttempts = 0
+	}
+	if c.Parser == parser.Default {
+		c.Parser = nil
 	}
 	c.Query = cloneValues(c.Query)
 	c.Header = c.Header.Clone()
@@ -363,7 +372,12 @@ func (m *Manager) openLocked(reconnect bool) {
 
 // openEngine dials the engine of generation gen.
 func (m *Manager) openEngine(ctx context.Context, cancel context.CancelFunc, gen uint64, reconnect bool) {
-	dec := parser.NewDecoder(0)
+	var dec parser.PacketDecoder
+	if m.opts.Parser != nil {
+		dec = m.opts.Parser.NewDecoder(0)
+	} else {
+		dec = parser.NewDecoder(0)
+	}
 	eng, err := engineio.Dial(ctx, m.url, &engineio.DialOptions{
 		Path:           m.opts.Path,
 		Query:          m.opts.Query,
@@ -536,14 +550,8 @@ func (m *Manager) onEngineClose(gen uint64, reason string, err error) {
 
 // onEngineMessage decodes a message of the engine of generation gen. It
 // runs on the engine's reading goroutine; dec belongs to it.
-func (m *Manager) onEngineMessage(gen uint64, dec *parser.Decoder, data []byte, binary bool) {
-	var p *parser.Packet
-	var err error
-	if binary {
-		p, err = dec.DecodeBinary(data)
-	} else {
-		p, err = dec.DecodeText(data)
-	}
+func (m *Manager) onEngineMessage(gen uint64, dec parser.PacketDecoder, data []byte, binary bool) {
+	p, err := dec.Decode(data, binary)
 	if err != nil {
 		m.mu.Lock()
 		var eng *engineio.ClientConn
@@ -596,6 +604,11 @@ func (m *Manager) destroyIfIdleLocked() *engineio.ClientConn {
 		m.reconnectTimer.Stop()
 	}
 	return m.detachEngineLocked()
+}
+
+// encode encodes p in the Manager's wire format.
+func (m *Manager) encode(p *parser.Packet) ([]*engineio.Message, error) {
+	return adapter.EncodeWith(m.opts.Parser, p)
 }
 
 // sendLocked queues a packet on the open engine. It reports whether it did.

@@ -39,7 +39,7 @@ type Namespace struct {
 	serverSide  map[string][]*handler
 }
 
-var _ adapter.Namespace = (*Namespace)(nil)
+var _ adapter.ParserNamespace = (*Namespace)(nil)
 
 func newNamespace(ctx context.Context, srv *Server, name string, parent *ParentNamespace) *Namespace {
 	n := &Namespace{
@@ -70,6 +70,11 @@ func (n *Namespace) Recovery() (bool, time.Duration) {
 	}
 	return false, 0
 }
+
+// Parser returns the wire format of the server's packets (Options.Parser),
+// nil for the default; it implements adapter.ParserNamespace, so that
+// broadcasts are encoded in it.
+func (n *Namespace) Parser() parser.Parser { return n.srv.opts.Parser }
 
 // Name returns the namespace's name, such as "/" or "/admin".
 func (n *Namespace) Name() string { return n.name }

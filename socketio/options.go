@@ -6,6 +6,7 @@ import (
 
 	"github.com/gosio/gosio/adapter"
 	"github.com/gosio/gosio/engineio"
+	"github.com/gosio/gosio/parser"
 )
 
 // Defaults of the reference server (socket.io 4.8).
@@ -27,6 +28,12 @@ type Options struct {
 
 	// MaxAttachments bounds the binary attachments of one packet. Default 10.
 	MaxAttachments int
+
+	// Parser is the wire format of the Socket.IO packets. Nil means the
+	// default format of socket.io-parser; msgpackparser.Parser{} (package
+	// parser/msgpackparser) is the one of socket.io-msgpack-parser. The
+	// clients, and every server of a cluster, must use the same parser.
+	Parser parser.Parser
 
 	// Adapter creates each namespace's adapter. Nil means the in-memory
 	// adapter.
@@ -88,6 +95,9 @@ func (o *Options) withDefaults() *Options {
 	}
 	if c.Adapter == nil {
 		c.Adapter = adapter.NewMemory
+	}
+	if c.Parser == parser.Default {
+		c.Parser = nil // the default's own fast paths
 	}
 	if c.AdapterInitTimeout <= 0 {
 		c.AdapterInitTimeout = DefaultAdapterInitTimeout

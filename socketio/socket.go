@@ -480,7 +480,7 @@ func (t *eventTask) ack(args ...any) error {
 	if !s.Connected() {
 		return &DisconnectError{Reason: ReasonTransportClose}
 	}
-	frames, err := adapter.EncodeArgs(&parser.Packet{Type: parser.Ack, Namespace: s.nsp.name, ID: t.id, HasID: true}, args...)
+	frames, err := adapter.EncodeArgsWith(s.conn.srv.opts.Parser, &parser.Packet{Type: parser.Ack, Namespace: s.nsp.name, ID: t.id, HasID: true}, args...)
 	if err != nil {
 		return err
 	}
