@@ -516,8 +516,12 @@ func TestHelperMixedCluster(t *testing.T) {
 
 	senders := map[string]func(dest, topic string, data any){
 		"ts": func(dest, topic string, data any) { ts.send(t, dest, topic, data) },
-		"g1": func(dest, topic string, data any) { testutil.NoErr(t, g1.Send(context.Background(), dest, topic, data)) },
-		"g2": func(dest, topic string, data any) { testutil.NoErr(t, g2.Send(context.Background(), dest, topic, data)) },
+		"g1": func(dest, topic string, data any) {
+			testutil.NoErr(t, g1.Send(context.Background(), dest, topic, data))
+		},
+		"g2": func(dest, topic string, data any) {
+			testutil.NoErr(t, g2.Send(context.Background(), dest, topic, data))
+		},
 	}
 	clients := []string{"tsOnTS", "tsOnG2", "goOnG1", "goOnTS"}
 	for from, send := range senders {
