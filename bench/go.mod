@@ -7,6 +7,7 @@ replace github.com/gosio/gosio => ../
 require (
 	github.com/coder/websocket v1.8.15
 	github.com/gosio/gosio v0.0.0-00010101000000-000000000000
+	github.com/redis/rueidis v1.0.80
 	github.com/zishang520/socket.io/servers/socket/v3 v3.0.6
 )
 
@@ -26,8 +27,8 @@ require (
 	github.com/zishang520/socket.io/parsers/socket/v3 v3.0.6 // indirect
 	github.com/zishang520/socket.io/servers/engine/v3 v3.0.6 // indirect
 	github.com/zishang520/socket.io/v3 v3.0.6 // indirect
-	golang.org/x/crypto v0.57.0 // indirect
-	golang.org/x/net v0.59.0 // indirect
+	golang.org/x/crypto v0.58.0 // indirect
+	golang.org/x/net v0.62.0 // indirect
 	golang.org/x/sys v0.50.0 // indirect
-	golang.org/x/text v0.42.0 // indirect
+	golang.org/x/text v0.44.0 // indirect
 )

@@ -2,14 +2,45 @@
 // Defaults everywhere; ws uses bufferutil and utf-8-validate when they load,
 // as the socket.io performance docs advise, and rawSocket.request is dropped
 // after the handshake (the docs' memory tip). Run with --expose-gc.
+//
+// With -redis=URL it is a node of a cluster over Redis (node-redis 5 clients):
+// -adapter=classic (@socket.io/redis-adapter createAdapter), sharded
+// (createShardedAdapter) or streams (@socket.io/redis-streams-adapter
+// createAdapter), each with its default options; -recovery turns connection
+// state recovery on.
 import { createServer } from "node:http";
 import { createRequire } from "node:module";
 import { Server } from "socket.io";
 
 const require = createRequire(import.meta.url);
 const loaded = (name) => { try { require(name); return true; } catch { return false; } };
-const addr = (process.argv.find((a) => a.startsWith("-addr=")) ?? "-addr=127.0.0.1:3000").slice(6);
+const flag = (name, def) => {
+  const a = process.argv.find((x) => x.startsWith(`-${name}=`));
+  return a === undefined ? def : a.slice(name.length + 2);
+};
+const addr = flag("addr", "127.0.0.1:3000");
 const [host, port] = [addr.slice(0, addr.lastIndexOf(":")), Number(addr.slice(addr.lastIndexOf(":") + 1))];
+const redisURL = flag("redis", "");
+const adapterName = flag("adapter", "classic");
+const recovery = process.argv.includes("-recovery");
+
+async function clusterAdapter() {
+  const { createClient } = await import("redis");
+  const pub = createClient({ url: redisURL });
+  pub.on("error", (err) => console.error("redis:", err.message));
+  await pub.connect();
+  if (adapterName === "streams") {
+    const { createAdapter } = await import("@socket.io/redis-streams-adapter");
+    return createAdapter(pub);
+  }
+  const sub = pub.duplicate();
+  sub.on("error", (err) => console.error("redis sub:", err.message));
+  await sub.connect();
+  const { createAdapter, createShardedAdapter } = await import("@socket.io/redis-adapter");
+  if (adapterName === "sharded") return createShardedAdapter(pub, sub);
+  if (adapterName === "classic") return createAdapter(pub, sub);
+  throw new Error(`unknown adapter ${adapterName}`);
+}
 
 let conns = 0;
 const http = createServer((req, res) => {
@@ -29,7 +60,10 @@ const http = createServer((req, res) => {
   }
 });
 
-const io = new Server(http);
+const opts = {};
+if (redisURL) opts.adapter = await clusterAdapter();
+if (recovery) opts.connectionStateRecovery = {};
+const io = new Server(http, opts);
 io.engine.on("connection", (rawSocket) => { rawSocket.request = null; });
 io.on("connection", (socket) => {
   conns++;
@@ -44,6 +78,11 @@ io.on("connection", (socket) => {
     if (typeof ack === "function") ack();
   });
   socket.on("room", (room, data) => { io.to(room).emit("b", data); });
+  // fetch acknowledges the number of sockets of the cluster, or -1.
+  socket.on("fetch", (ack) => {
+    if (typeof ack !== "function") return;
+    io.fetchSockets().then((s) => ack(s.length), () => ack(-1));
+  });
 });
 
 http.listen(port, host, () => { console.log(`listening ${host}:${port}`); });

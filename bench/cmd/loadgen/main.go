@@ -42,6 +42,15 @@ type env struct {
 	lastSrv  procstat.Sample
 	lastSelf procstat.Sample
 	lastT    time.Time
+
+	// cluster scenarios (cluster.go)
+	addrs     []string // every node, addr is the first
+	pids      []int    // their pids, pid is the first
+	redisAddr string   // host:port of the cluster's Redis
+	redisPid  int
+	emitter   string // emitter command of the emitter scenario
+	lastNodes []procstat.Sample
+	lastRedis procstat.Sample
 }
 
 func (e *env) wsURL() string { return "ws://" + e.addr + "/socket.io/?EIO=4&transport=websocket" }
@@ -51,6 +60,9 @@ func (e *env) pollURL() string {
 
 // mark starts the CPU accounting of a point.
 func (e *env) mark() {
+	if len(e.pids) > 1 {
+		e.markCluster()
+	}
 	if e.pid > 0 {
 		e.lastSrv, _ = procstat.Read(e.pid)
 	}
@@ -64,6 +76,9 @@ func (e *env) cpu(m map[string]float64) float64 {
 	wall := time.Since(e.lastT).Seconds()
 	self, _ := procstat.Read(os.Getpid())
 	m["loadgen_cpu"] = (self.CPUSeconds - e.lastSelf.CPUSeconds) / wall
+	if len(e.pids) > 1 {
+		return e.cpuCluster(m, wall)
+	}
 	if e.pid <= 0 {
 		return 0
 	}
@@ -167,7 +182,16 @@ func main() {
 	flag.Float64Var(&e.rate, "rate", 40000, "offered echoes per second of the profile-echo-open scenario")
 	flag.DurationVar(&minSleep, "minsleep", minSleep, "shortest wait of the open-loop sender")
 	cpuProfile := flag.String("cpuprofile", "", "write the load generator's own CPU profile to this file")
+	addrs := flag.String("addrs", "", "cluster scenarios: comma-separated node addresses (overrides -addr)")
+	pids := flag.String("pids", "", "cluster scenarios: comma-separated node pids, in -addrs order (overrides -pid)")
+	flag.StringVar(&e.redisAddr, "redis", "", "cluster scenarios: host:port of the cluster's Redis")
+	flag.IntVar(&e.redisPid, "redispid", 0, "cluster scenarios: Redis pid, for its CPU from /proc")
+	flag.StringVar(&e.emitter, "emitter", "", "emitter scenario: the emitter command (space-separated)")
 	flag.Parse()
+	if err := e.parseCluster(*addrs, *pids); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
 
 	run, ok := scenarios[scenario]
 	if !ok {

@@ -32,7 +32,11 @@ type Stats struct {
 	Goroutines  int    `json:"goroutines,omitempty"`
 	GoMaxProcs  int    `json:"gomaxprocs,omitempty"`
 	HeapObjects uint64 `json:"heapObjects,omitempty"`
+	Cluster     any    `json:"cluster,omitempty"`
 }
+
+// ClusterStats, if set, adds a cluster adapter's counters to /stats.
+var ClusterStats func() any
 
 // Flags are the command line every server takes.
 type Flags struct {
@@ -61,12 +65,20 @@ func Admin(mux *http.ServeMux, name string, conns *atomic.Int64) {
 			Server: name, Conns: conns.Load(), RSS: rss,
 			HeapInuse: ms.HeapInuse, StackInuse: ms.StackInuse, HeapObjects: ms.HeapObjects,
 			Goroutines: runtime.NumGoroutine(), GoMaxProcs: runtime.GOMAXPROCS(0),
+			Cluster: clusterStats(),
 		})
 	})
 	mux.HandleFunc("/gc", func(w http.ResponseWriter, _ *http.Request) {
 		debug.FreeOSMemory()
 		fmt.Fprintln(w, "ok")
 	})
+}
+
+func clusterStats() any {
+	if ClusterStats == nil {
+		return nil
+	}
+	return ClusterStats()
 }
 
 // Serve listens on f.Addr and serves h until SIGTERM or SIGINT. It prints

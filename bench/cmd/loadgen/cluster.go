@@ -1,0 +1,544 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gosio/gosio/bench/internal/procstat"
+	"github.com/gosio/gosio/bench/internal/result"
+)
+
+// The cluster scenarios run against several nodes of one Socket.IO
+// cluster over one Redis (-addrs, -pids, -redis, -redispid). server_cpu
+// is the nodes' CPU summed (they share CPU 0), rss_mib their RSS summed;
+// node<i>_cpu and redis_cpu are reported beside.
+func init() {
+	scenarios["cbcast"] = runClusterBcast
+	scenarios["cfetch"] = runClusterFetch
+	scenarios["roommem"] = runRoomMem
+	scenarios["emitter"] = runEmitter
+}
+
+// parseCluster fills addrs and pids from the comma-separated flags.
+func (e *env) parseCluster(addrs, pids string) error {
+	if addrs != "" {
+		e.addrs = strings.Split(addrs, ",")
+		e.addr = e.addrs[0]
+	} else {
+		e.addrs = []string{e.addr}
+	}
+	if pids == "" {
+		if e.pid > 0 {
+			e.pids = []int{e.pid}
+		}
+		return nil
+	}
+	e.pids = nil
+	for p := range strings.SplitSeq(pids, ",") {
+		n, err := strconv.Atoi(p)
+		if err != nil {
+			return fmt.Errorf("-pids: %q is not a pid", p)
+		}
+		e.pids = append(e.pids, n)
+	}
+	if len(e.pids) != len(e.addrs) {
+		return fmt.Errorf("-pids: %d pids for %d addresses", len(e.pids), len(e.addrs))
+	}
+	e.pid = e.pids[0]
+	return nil
+}
+
+func (e *env) nodeURL(i int) string {
+	return "ws://" + e.addrs[i] + "/socket.io/?EIO=4&transport=websocket"
+}
+
+func (e *env) markCluster() {
+	e.lastNodes = e.lastNodes[:0]
+	for _, p := range e.pids {
+		s, _ := procstat.Read(p)
+		e.lastNodes = append(e.lastNodes, s)
+	}
+	if e.redisPid > 0 {
+		e.lastRedis, _ = procstat.Read(e.redisPid)
+	}
+}
+
+// cpuCluster adds the nodes' and Redis's CPU use since mark to m and
+// returns the nodes' CPU seconds.
+func (e *env) cpuCluster(m map[string]float64, wall float64) float64 {
+	var cs float64
+	var rss int64
+	for i, p := range e.pids {
+		s, err := procstat.Read(p)
+		if err != nil || i >= len(e.lastNodes) {
+			continue
+		}
+		d := s.CPUSeconds - e.lastNodes[i].CPUSeconds
+		m[fmt.Sprintf("node%d_cpu", i)] = d / wall
+		cs += d
+		rss += s.RSSBytes
+	}
+	m["server_cpu"] = cs / wall
+	m["rss_mib"] = float64(rss) / (1 << 20)
+	if e.redisPid > 0 {
+		if s, err := procstat.Read(e.redisPid); err == nil {
+			m["redis_cpu"] = (s.CPUSeconds - e.lastRedis.CPUSeconds) / wall
+		}
+	}
+	return cs
+}
+
+// statsOf reads /stats of node i.
+func (e *env) statsOf(i int) map[string]any {
+	saved := e.addr
+	e.addr = e.addrs[i]
+	defer func() { e.addr = saved }()
+	return e.stats()
+}
+
+func (e *env) gcNode(i int) {
+	saved := e.addr
+	e.addr = e.addrs[i]
+	defer func() { e.addr = saved }()
+	e.gc()
+}
+
+// connectSplit connects n clients, client i to node i%len(addrs) (per
+// node in one batch), so that receivers are split evenly.
+func (e *env) connectSplit(first, n int, h *handlers) ([]*client, error) {
+	k := len(e.addrs)
+	per := make([][]*client, k)
+	for i := range k {
+		want := n / k
+		if i < n%k {
+			want++
+		}
+		cs, fails := connectMany(e.ctx, e.nodeURL(i), first+i*n, want, 200, h, nil)
+		if len(cs) < want {
+			return nil, fmt.Errorf("node %d: connected %d of %d (%d failed)", i, len(cs), want, fails)
+		}
+		per[i] = cs
+	}
+	out := make([]*client, 0, n)
+	for j := 0; len(out) < n; j++ {
+		for i := range k {
+			if j < len(per[i]) {
+				out = append(out, per[i][j])
+			}
+		}
+	}
+	return out, nil
+}
+
+// droppedAll sums the Dropped counters of the Go nodes' adapters
+// (/stats "cluster"; Node nodes have none, and their inbound side has no
+// bound to drop at).
+func (e *env) droppedAll() float64 {
+	var d float64
+	for i := range e.addrs {
+		if c, ok := e.statsOf(i)["cluster"].(map[string]any); ok {
+			v, _ := c["Dropped"].(float64)
+			d += v
+		}
+	}
+	return d
+}
+
+// redisCommands returns Redis's command counters, or nil without -redis.
+func (e *env) redisCommands() map[string]int64 {
+	if e.redisAddr == "" {
+		return nil
+	}
+	c, err := dialRedis(e.redisAddr)
+	if err != nil {
+		logf("redis: %v", err)
+		return nil
+	}
+	defer c.close()
+	m, err := c.commandStats()
+	if err != nil {
+		logf("redis: %v", err)
+	}
+	return m
+}
+
+// publishesPer adds, for the commands a broadcast can cost (PUBLISH,
+// SPUBLISH, XADD), their calls per broadcast between before and after.
+func publishesPer(m map[string]float64, before, after map[string]int64, bcasts int) {
+	if before == nil || after == nil || bcasts == 0 {
+		return
+	}
+	d := callsDelta(before, after)
+	var all int64
+	for _, k := range []string{"publish", "spublish", "xadd"} {
+		m[k+"_per_bcast"] = float64(d[k]) / float64(bcasts)
+		all += d[k]
+	}
+	m["publishes_per_bcast"] = float64(all) / float64(bcasts)
+}
+
+// --- cluster broadcast --------------------------------------------------
+
+// runClusterBcast: receivers split between the nodes; a client of node 0
+// sends "bcast", which its node turns into io.emit, so every broadcast
+// comes from node 0 and reaches the other nodes through Redis. First the
+// Redis commands per broadcast at 2 receivers and at all of them, then the
+// rate ladder and the saturation burst of the single-server S4.
+func runClusterBcast(e *env) error {
+	n, size := 10000, 100
+	rates := []float64{1, 2, 5, 10, 20, 50, 100}
+	stepDur := 2 * time.Second
+	countN := 200
+	if e.quick {
+		n, stepDur, countN = 2000, time.Second, 50
+		rates = []float64{5, 10, 20, 50}
+	}
+	var rec recorder
+	h := &handlers{event: func(_ *client, body []byte) {
+		if bytes.HasPrefix(body, []byte(`["b",`)) {
+			rec.stamped(body)
+		}
+	}}
+	var buf []byte
+	frame := func(t, s int64) []byte {
+		buf = append(buf[:0], `42["bcast",`...)
+		buf = payload(buf, t, s, size-8)
+		return append(buf, ']')
+	}
+	countStep := func(step int64, cs []*client) {
+		pub := cs[0]
+		before := e.redisCommands()
+		e.mark()
+		schedule(50, countN, func(_ int, due int64) { _ = pub.send(frame(due, step)) })
+		want := countN * len(cs)
+		got := rec.waitCount(int(step), want, time.Now().Add(5*time.Second))
+		m := map[string]float64{"broadcasts": float64(countN), "delivered": float64(got) / float64(want)}
+		e.cpu(m)
+		publishesPer(m, before, e.redisCommands(), countN)
+		result.LatencyMetrics(rec.take(int(step)), m)
+		e.point(fmt.Sprintf("publishes receivers=%d", len(cs)), map[string]float64{"receivers": float64(len(cs))}, m, nil, nil)
+		rec.quiet(300*time.Millisecond, 3*time.Second)
+	}
+	// Redis commands per broadcast with 2 receivers (one per node)...
+	few, err := e.connectSplit(0, len(e.addrs), h)
+	if err != nil {
+		return err
+	}
+	time.Sleep(500 * time.Millisecond)
+	countStep(int64(len(rec.sinks)-4), few)
+	// ... and with all of them.
+	rest, err := e.connectSplit(len(few), n-len(few), h)
+	if err != nil {
+		return err
+	}
+	cs := append(few, rest...)
+	time.Sleep(time.Second)
+	pub := cs[0]
+	countStep(int64(len(rec.sinks)-3), cs)
+
+	// Warm-up, excluded: 2 s at the first rate.
+	warmStep := int64(len(rec.sinks) - 2)
+	schedule(rates[0], int(rates[0]*2), func(_ int, due int64) { _ = pub.send(frame(due, warmStep)) })
+	rec.quiet(300*time.Millisecond, 3*time.Second)
+	best := 0.0
+	var at10 *result.Point
+	for i, rate := range rates {
+		step := i + 1
+		total := int(math.Max(1, rate*stepDur.Seconds()))
+		e.mark()
+		lag := schedule(rate, total, func(_ int, due int64) { _ = pub.send(frame(due, int64(step))) })
+		want := total * len(cs)
+		got := rec.waitCount(step, want, time.Now().Add(2*time.Second))
+		m := map[string]float64{"rate": rate, "offered_deliveries_per_s": rate * float64(len(cs)), "delivered": float64(got) / float64(want), "sender_lag_ms": float64(lag.Microseconds()) / 1000}
+		if cpu := e.cpu(m); cpu > 0 && got > 0 {
+			m["cpu_s_per_1M"] = cpu / (float64(got) / 1e6)
+		}
+		samples := rec.take(step)
+		result.LatencyMetrics(slices.Clone(samples), m)
+		pass := got == want && m["p99_ms"] <= 250
+		if pass {
+			best = rate * float64(len(cs))
+		}
+		e.point(fmt.Sprintf("rate=%g", rate), map[string]float64{"rate": rate, "receivers": float64(len(cs)), "size": float64(size)}, m, samples, boolp(pass))
+		if rate == 10 {
+			at10 = &e.res.Points[len(e.res.Points)-1]
+		}
+		if !pass {
+			break
+		}
+		rec.quiet(300*time.Millisecond, 3*time.Second)
+	}
+	m := map[string]float64{"deliveries_per_s": best}
+	if at10 != nil {
+		for _, k := range []string{"p50_ms", "p99_ms", "max_ms"} {
+			m[k+"_at10"] = at10.M[k]
+		}
+	}
+	e.point("max sustainable", map[string]float64{"receivers": float64(len(cs))}, m, nil, nil)
+	rec.quiet(500*time.Millisecond, 10*time.Second)
+
+	// Saturation: a burst sent back to back; deliveries over the time
+	// from the first send to the last delivery.
+	const satStep = 63
+	burst := max(20, 200_000/len(cs))
+	if e.quick {
+		burst = max(20, 50_000/len(cs))
+	}
+	want := burst * len(cs)
+	before, dropped := e.redisCommands(), e.droppedAll()
+	e.mark()
+	t0 := now()
+	for range burst {
+		_ = pub.send(frame(now(), satStep))
+	}
+	got := rec.waitCount(satStep, want, time.Now().Add(30*time.Second))
+	span := float64(rec.last.Load()-t0) / 1e6
+	m = map[string]float64{"burst": float64(burst), "delivered": float64(got) / float64(want), "deliveries_per_s": float64(got) / span}
+	if cpu := e.cpu(m); cpu > 0 && got > 0 {
+		m["cpu_s_per_1M"] = cpu / (float64(got) / 1e6)
+	}
+	publishesPer(m, before, e.redisCommands(), burst)
+	m["adapter_dropped"] = e.droppedAll() - dropped
+	var notes []string
+	if got < want {
+		notes = append(notes, fmt.Sprintf("only %d of %d delivered within 30 s", got, want))
+	}
+	e.point("saturated", map[string]float64{"receivers": float64(len(cs)), "size": float64(size)}, m, rec.take(satStep), nil, notes...)
+	return nil
+}
+
+// --- fetchSockets across the nodes ----------------------------------------
+
+// runClusterFetch: perNode sockets on every node; K closed-loop workers,
+// on clients of every node in turn, send "fetch", whose handler answers
+// with len(await io.fetchSockets()). Latency is the round trip of that
+// ack; an answer that is not the cluster's socket count is an error.
+func runClusterFetch(e *env) error {
+	perNode, dur := 100, 5*time.Second
+	ks := []int{1, 10}
+	if e.quick {
+		dur = 2 * time.Second
+	}
+	total := perNode * len(e.addrs)
+	var wrong atomic.Int64
+	h := &handlers{ack: func(_ *client, body []byte) {
+		if string(body) != "["+strconv.Itoa(total)+"]" {
+			if wrong.Add(1) <= 3 {
+				logf("fetch answered %s, want [%d]", body, total)
+			}
+		}
+	}}
+	cs, err := e.connectSplit(0, total, h)
+	if err != nil {
+		return err
+	}
+	time.Sleep(time.Second)
+	for _, k := range ks {
+		wrong.Store(0)
+		bufs := make([][]byte, k)
+		m := map[string]float64{}
+		samples, errs := closedLoop(e, k, time.Second, dur, m, func(w int, _ int64) bool {
+			c := cs[w%len(cs)]
+			bufs[w] = append(append(bufs[w][:0], "42"...), strconv.FormatUint(c.nextID.Add(1), 10)...)
+			bufs[w] = append(bufs[w], `["fetch"]`...)
+			if c.send(bufs[w]) != nil {
+				time.Sleep(10 * time.Millisecond)
+				return false
+			}
+			return c.waitAck(15 * time.Second)
+		})
+		m["fetches_per_s"] = float64(len(samples)) / dur.Seconds()
+		m["errors"] = float64(errs) + float64(wrong.Load())
+		e.point(fmt.Sprintf("K=%d", k), map[string]float64{"k": float64(k), "nodes": float64(len(e.addrs)), "sockets": float64(total)}, m, samples, boolp(m["errors"] == 0))
+	}
+	return nil
+}
+
+// --- memory per room subscription ---------------------------------------
+
+// runRoomMem: n clients on node 0, each then joins a room of its own.
+// The point reports the node's RSS (and Go heap or V8 heapUsed) and
+// Redis's used_memory per room, after a forced GC on both sides of the
+// joins, and the pub/sub channels Redis then holds.
+func runRoomMem(e *env) error {
+	n := 5000
+	if e.quick {
+		n = 1000
+	}
+	cs, fails := connectMany(e.ctx, e.nodeURL(0), 0, n, 200, &handlers{}, nil)
+	if len(cs) < n {
+		return fmt.Errorf("connected %d of %d (%d failed)", len(cs), n, fails)
+	}
+	rc, err := dialRedis(e.redisAddr)
+	if err != nil {
+		return err
+	}
+	defer rc.close()
+	type reading struct {
+		rss, heap, redis float64
+		channels, shard  int
+	}
+	read := func() reading {
+		time.Sleep(time.Second)
+		e.gcNode(0)
+		var r reading
+		if v, err := procstat.RSS(e.pids[0]); err == nil {
+			r.rss = float64(v)
+		}
+		st := e.statsOf(0)
+		for _, k := range []string{"heapInuse", "heapUsed"} {
+			if v, ok := st[k].(float64); ok && v > 0 {
+				r.heap = v
+			}
+		}
+		if v, err := rc.usedMemory(); err == nil {
+			r.redis = float64(v)
+		}
+		r.channels, _ = rc.count("PUBSUB", "CHANNELS")
+		r.shard, _ = rc.count("PUBSUB", "SHARDCHANNELS")
+		return r
+	}
+	r0 := read()
+	var next, jerr atomic.Int64
+	var wg sync.WaitGroup
+	for range 200 {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				c := cs[i]
+				msg := fmt.Sprintf(`42%d["join","room-%d"]`, c.nextID.Add(1), i)
+				if c.send([]byte(msg)) != nil || !c.waitAck(10*time.Second) {
+					jerr.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if jerr.Load() > 0 {
+		return fmt.Errorf("%d joins failed", jerr.Load())
+	}
+	r1 := read()
+	m := map[string]float64{
+		"rooms":                 float64(n),
+		"node_rss_b_per_room":   (r1.rss - r0.rss) / float64(n),
+		"node_heap_b_per_room":  (r1.heap - r0.heap) / float64(n),
+		"redis_b_per_room":      (r1.redis - r0.redis) / float64(n),
+		"channels_added":        float64(r1.channels - r0.channels),
+		"shard_channels_added":  float64(r1.shard - r0.shard),
+		"node_rss_mib_before":   r0.rss / (1 << 20),
+		"node_rss_mib_after":    r1.rss / (1 << 20),
+		"redis_used_mib_before": r0.redis / (1 << 20),
+		"redis_used_mib_after":  r1.redis / (1 << 20),
+	}
+	if added := r1.channels + r1.shard - r0.channels - r0.shard; added > 0 {
+		m["redis_b_per_channel"] = (r1.redis - r0.redis) / float64(added)
+	}
+	e.point(fmt.Sprintf("rooms=%d", n), map[string]float64{"rooms": float64(n)}, m, nil, nil)
+	return nil
+}
+
+// --- emitter ---------------------------------------------------------------
+
+// runEmitter: one receiver per node; the emitter command (-emitter) is run
+// with -redis, -n, -conc, -epoch and -step and emits n events "b" as fast
+// as its -conc window allows. emits_per_s is what the emitter reports
+// (its own clock, first emit to last reply); e2e_emits_per_s counts from
+// the start to the last delivery; the emitter's CPU comes from its
+// rusage.
+func runEmitter(e *env) error {
+	if e.emitter == "" || e.redisAddr == "" {
+		return fmt.Errorf("emitter: -emitter and -redis are required")
+	}
+	nWarm, nMain, conc := 20000, 200000, 64
+	if e.quick {
+		nWarm, nMain = 5000, 30000
+	}
+	var rec recorder
+	h := &handlers{event: func(_ *client, body []byte) {
+		if bytes.HasPrefix(body, []byte(`["b",`)) {
+			rec.stamped(body)
+		}
+	}}
+	cs, err := e.connectSplit(0, len(e.addrs), h)
+	if err != nil {
+		return err
+	}
+	time.Sleep(time.Second)
+	run := func(name string, n int, step int64) error {
+		argv := strings.Fields(e.emitter)
+		argv = append(argv, "-redis=redis://"+e.redisAddr, fmt.Sprintf("-n=%d", n), fmt.Sprintf("-conc=%d", conc),
+			fmt.Sprintf("-epoch=%d", epoch.UnixMicro()), fmt.Sprintf("-step=%d", step), "-size=100")
+		before, dropped := e.redisCommands(), e.droppedAll()
+		e.mark()
+		t0 := now()
+		cmd := exec.CommandContext(e.ctx, argv[0], argv[1:]...)
+		cmd.Stderr = os.Stderr
+		out, err := cmd.Output()
+		if err != nil {
+			return fmt.Errorf("emitter %v: %w", argv, err)
+		}
+		var rep struct {
+			Emits   int     `json:"emits"`
+			Errors  int     `json:"errors"`
+			Seconds float64 `json:"seconds"`
+		}
+		if err := json.Unmarshal(lastLine(out), &rep); err != nil {
+			return fmt.Errorf("emitter output %q: %w", out, err)
+		}
+		want := n * len(cs)
+		got := rec.waitCount(int(step), want, time.Now().Add(20*time.Second))
+		span := float64(rec.last.Load()-t0) / 1e6
+		m := map[string]float64{"emits": float64(n), "delivered": float64(got) / float64(want), "errors": float64(rep.Errors)}
+		if rep.Seconds > 0 {
+			m["emits_per_s"] = float64(rep.Emits) / rep.Seconds
+		}
+		if span > 0 {
+			m["e2e_emits_per_s"] = float64(got) / float64(len(cs)) / span
+		}
+		e.cpu(m)
+		if ps := cmd.ProcessState; ps != nil {
+			cpu := (ps.UserTime() + ps.SystemTime()).Seconds()
+			m["emitter_cpu_s"] = cpu
+			m["emitter_cpu_us_per_emit"] = cpu / float64(n) * 1e6
+			if rep.Seconds > 0 {
+				m["emitter_cpu"] = cpu / (float64(now()-t0) / 1e6)
+			}
+		}
+		publishesPer(m, before, e.redisCommands(), n)
+		m["adapter_dropped"] = e.droppedAll() - dropped
+		var notes []string
+		if got < want {
+			notes = append(notes, fmt.Sprintf("only %d of %d delivered within 20 s", got, want))
+		}
+		samples := rec.take(int(step))
+		e.point(name, map[string]float64{"emits": float64(n), "conc": float64(conc), "receivers": float64(len(cs))}, m, samples, boolp(got == want && rep.Errors == 0), notes...)
+		rec.quiet(300*time.Millisecond, 5*time.Second)
+		return nil
+	}
+	if err := run("warm-up", nWarm, 1); err != nil {
+		return err
+	}
+	return run("saturated", nMain, 2)
+}
+
+// lastLine returns the last non-empty line of b.
+func lastLine(b []byte) []byte {
+	b = bytes.TrimRight(b, "\r\n ")
+	if i := bytes.LastIndexByte(b, '\n'); i >= 0 {
+		return b[i+1:]
+	}
+	return b
+}
