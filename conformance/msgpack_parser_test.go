@@ -8,15 +8,20 @@ package conformance
 // server: the session that sent it is closed, the others go on.
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"os/exec"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gosio/gosio/engineio"
 	"github.com/gosio/gosio/parser/msgpackparser"
 	"github.com/gosio/gosio/socketio"
 )
@@ -49,8 +54,8 @@ func newMsgpackServer(t *testing.T) (env *sioEnv, facts chan string, disc chan s
 		s.OnDisconnect(func(reason string) { disc <- "/ " + reason })
 		_ = s.Emit("welcome", s.Handshake().Auth, []byte{1, 2, 3})
 		s.On("echo", func(args socketio.Args, ack socketio.Ack) {
-			_ = s.Emit("echo-back", args.Any()...)
-			_ = ack(args.Any()...)
+			_ = s.Emit("echo-back", vals(t, args)...)
+			_ = ack(vals(t, args)...)
 		})
 		s.On("types", func(str string, num float64, obj map[string]any, bin []byte, ack socketio.Ack) {
 			want := map[string]any{"n": map[string]any{"m": []any{true}}}
@@ -155,4 +160,300 @@ func TestMsgpackParserNodeClient(t *testing.T) {
 			t.Errorf("disconnections %q, want %q", reasons, want)
 		}
 	})
+}
+
+// startMsgpackNodeServer starts js/msgpack-node-server.mjs and returns its
+// URL and what it prints after "listening". It runs until the test ends.
+func startMsgpackNodeServer(t *testing.T) (string, <-chan sioLine) {
+	t.Helper()
+	node := needSIONode(t)
+	ctx, cancel := context.WithTimeout(context.Background(), sioScriptTimeout)
+	cmd := exec.CommandContext(ctx, node, "js/msgpack-node-server.mjs")
+	cmd.Dir = "."
+	cmd.WaitDelay = 2 * time.Second
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Fatalf("start the Node server: %v", err)
+	}
+	lines := make(chan sioLine, 256)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			l := sioLine{Raw: sc.Text()}
+			if json.Unmarshal([]byte(l.Raw), &l.Fields) == nil {
+				_ = json.Unmarshal(l.Fields["ev"], &l.Ev)
+			}
+			lines <- l
+		}
+		_, _ = io.Copy(io.Discard, stdout)
+	}()
+	t.Cleanup(func() {
+		_ = stdin.Close() // the server exits when its stdin closes
+		for range lines {
+		}
+		if err := cmd.Wait(); err != nil && ctx.Err() == nil {
+			t.Errorf("Node server: %v\n%s", err, stderr.String())
+		}
+		cancel()
+	})
+	select {
+	case l, ok := <-lines:
+		if !ok || l.Ev != "listening" {
+			t.Fatalf("Node server said %q\n%s", l.Raw, stderr.String())
+		}
+		return fmt.Sprintf("http://127.0.0.1:%d", int(l.num("port"))), lines
+	case <-time.After(sioWait):
+		t.Fatalf("the Node server did not start\n%s", stderr.String())
+		return "", nil
+	}
+}
+
+// TestMsgpackParserGoClient: gosio's Go client with msgpackparser against
+// a Node socket.io 4.8 server with the npm socket.io-msgpack-parser.
+func TestMsgpackParserGoClient(t *testing.T) {
+	for _, transports := range [][]string{{engineio.TransportWebSocket}, {engineio.TransportPolling}, nil} {
+		name := "upgrade"
+		if transports != nil {
+			name = transports[0]
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			testMsgpackGoClient(t, transports)
+		})
+	}
+}
+
+func testMsgpackGoClient(t *testing.T, transports []string) {
+	url, lines := startMsgpackNodeServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	checks := 0
+	check := func(what string, got, want any) {
+		t.Helper()
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: got %#v, want %#v", what, got, want)
+			return
+		}
+		checks++
+	}
+	opts := func(auth any) *socketio.ClientOptions {
+		return &socketio.ClientOptions{
+			ManagerOptions: socketio.ManagerOptions{Parser: msgpackparser.Parser{}, Transports: transports, DisableReconnection: true},
+			SocketOptions:  socketio.SocketOptions{Auth: auth},
+		}
+	}
+	secret := map[string]any{"token": "secret"}
+
+	// connect_error from the middleware, with its data.
+	_, err := socketio.Connect(ctx, url, opts(map[string]any{"token": "wrong"}))
+	var ce *socketio.ConnectError
+	if !errors.As(err, &ce) {
+		t.Fatalf("connect with a wrong token: %v", err)
+	}
+	data, _ := json.Marshal(ce.Data)
+	check("connect_error message", ce.Message, "not authorized")
+	check("connect_error data", string(data), `{"code":42,"why":"bad token"}`)
+
+	auth := map[string]any{"token": "secret", "n": 7, "nested": map[string]any{"list": []any{1, "two"}}}
+	s1, err := socketio.NewClient(url, opts(auth))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s1.Close()
+	welcome := make(chan socketio.Args, 1)
+	s1.On("welcome", func(a socketio.Args) { welcome <- a })
+	echoBack := make(chan socketio.Args, 1)
+	s1.On("echo-back", func(a socketio.Args) { echoBack <- a })
+	news := make(chan string, 8)
+	newsHandler := func(who string) func(string, []byte, map[string]any) {
+		return func(text string, bin []byte, obj map[string]any) {
+			news <- fmt.Sprintf("%s %s %x %v", who, text, bin, obj["from"])
+		}
+	}
+	s1.On("news", newsHandler("s1"))
+	s1.On("question", func(bin []byte, obj map[string]any, ack socketio.Ack) {
+		check("question binary", bin, []byte{9, 8, 7})
+		check("question object", obj, map[string]any{"q": float64(41)})
+		_ = ack("answer", []byte{7})
+	})
+	if err := s1.Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w := sioRecv(t, nil, welcome, "welcome")
+	check("welcome", vals(t, w), []any{map[string]any{"token": "secret", "n": float64(7), "nested": map[string]any{"list": []any{float64(1), "two"}}}, []byte{1, 2, 3}})
+
+	// Events and acks with strings, numbers, nested objects and binary.
+	args := []any{"str", 42, 3.5, -1, int64(1) << 40, true, nil,
+		map[string]any{"a": map[string]any{"b": []any{1, "x", map[string]any{"c": []byte{0xca, 0xfe}}}}}, []byte{0, 255}}
+	want := []any{"str", float64(42), 3.5, float64(-1), float64(1 << 40), true, nil,
+		map[string]any{"a": map[string]any{"b": []any{float64(1), "x", map[string]any{"c": []byte{0xca, 0xfe}}}}}, []byte{0, 255}}
+	res, err := s1.EmitWithAck(ctx, "echo", args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("echo ack", vals(t, res), want)
+	check("echo-back", vals(t, sioRecv(t, nil, echoBack, "echo-back")), want)
+	res, err = s1.EmitWithAck(ctx, "types", "s", 1, map[string]any{"n": map[string]any{"m": []any{true}}}, []byte("bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("types", vals(t, res), []any{"ok"})
+
+	// The server asks, the client answers.
+	res, err = s1.EmitWithAck(ctx, "ask-me")
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("ask-me", vals(t, res), []any{map[string]any{"answer": "answer", "bin": []byte{7}}})
+
+	// A second namespace on the same connection.
+	admin := s1.Manager().Socket("/admin", &socketio.SocketOptions{Auth: secret})
+	kicked := make(chan string, 1)
+	admin.OnDisconnect(func(reason string) { kicked <- reason })
+	if err := admin.Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	res, err = admin.EmitWithAck(ctx, "whoami", []byte{1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("whoami", vals(t, res), []any{"/admin", float64(1)})
+
+	// A room broadcast to several clients.
+	s2, err := socketio.NewClient(url, opts(secret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	s2.On("news", newsHandler("s2"))
+	s3, err := socketio.NewClient(url, opts(secret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s3.Close()
+	s3.On("news", newsHandler("s3"))
+	for _, s := range []*socketio.ClientSocket{s2, s3} {
+		if err := s.Connect(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, s := range []*socketio.ClientSocket{s1, s2} {
+		res, err := s.EmitWithAck(ctx, "join", "r1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		check("join", vals(t, res), []any{"joined"})
+	}
+	res, err = s3.EmitWithAck(ctx, "shout", "r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("shout", vals(t, res), []any{float64(2)})
+	var got []string
+	for range 2 {
+		got = append(got, sioRecv(t, nil, news, "news"))
+	}
+	select {
+	case n := <-news:
+		got = append(got, n)
+	case <-time.After(200 * time.Millisecond):
+	}
+	slices.Sort(got)
+	check("news", got, []string{"s1 hello room 05 " + s3.ID(), "s2 hello room 05 " + s3.ID()})
+
+	// Disconnections: by the server, and by the client.
+	adminID := admin.ID()
+	if err := admin.Emit("kick-me"); err != nil {
+		t.Fatal(err)
+	}
+	check("server disconnect reason", sioRecv(t, nil, kicked, "the kick"), "io server disconnect")
+	s2id := s2.ID()
+	s2.Disconnect()
+	res, err = s1.EmitWithAck(ctx, "echo", "last")
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("still connected after the others left", vals(t, res), []any{"last"})
+
+	// What the Node server saw.
+	var saw []string
+	deadline := time.After(sioWait)
+	s2reason := ""
+	for s2reason == "" {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("the Node server stopped; saw %q", saw)
+			}
+			switch l.Ev {
+			case "saw":
+				saw = append(saw, "saw "+string(l.Fields["what"])+" "+l.str("nsp")+" "+l.Raw)
+			case "disconnect":
+				saw = append(saw, "disconnect "+l.str("nsp")+" "+l.str("id")+" "+l.str("reason"))
+				if l.str("id") == s2id {
+					s2reason = l.str("reason")
+				}
+			case "fail":
+				t.Fatalf("Node server: %s", l.Raw)
+			}
+		case <-deadline:
+			t.Fatalf("the Node server did not report s2's disconnection; saw %q", saw)
+		}
+	}
+	find := func(prefix string) string {
+		for _, s := range saw {
+			if strings.HasPrefix(s, prefix) {
+				return s
+			}
+		}
+		t.Errorf("the Node server did not report %q; saw %q", prefix, saw)
+		return ""
+	}
+	var first struct{ Auth map[string]any }
+	_ = json.Unmarshal([]byte(strings.SplitN(find(`saw "connect" / `), " ", 4)[3]), &first)
+	check("node saw the auth", first.Auth, map[string]any{"token": "secret", "n": float64(7), "nested": map[string]any{"list": []any{float64(1), "two"}}})
+	check("node got a Buffer", strings.Contains(find(`saw "types"`), `"bufferIsBuffer":true`), true)
+	check("node got the answer's Buffer", strings.Contains(find(`saw "answer"`), `"bin":{"$buf":"07"},"binIsBuffer":true`), true)
+	find(`saw "connect" /admin`)
+	find("disconnect /admin " + adminID + " server namespace disconnect")
+	// With polling, gosio's Engine.IO client sends its last packets and
+	// the close in one POST; socket.io delivers packets on the next tick,
+	// after the close, so Node reports "transport close". Node's client
+	// waits for the POST to drain before closing.
+	if strings.HasPrefix(s2reason, "client namespace disconnect") || (transports != nil && transports[0] == engineio.TransportPolling && s2reason == "transport close") {
+		checks++
+	} else {
+		t.Errorf("Node saw s2 leave with %q", s2reason)
+	}
+	t.Logf("%d checks passed against the Node server", checks)
+	if checks != 20 {
+		t.Errorf("%d checks passed, want 20", checks)
+	}
+}
+
+// vals decodes every argument into an any: numbers become float64 and
+// binary []byte, at any depth.
+func vals(t *testing.T, a socketio.Args) []any {
+	t.Helper()
+	out := make([]any, len(a))
+	for i := range a {
+		if err := a.Decode(i, &out[i]); err != nil {
+			t.Errorf("argument %d %s: %v", i, a[i].JSON, err)
+		}
+	}
+	return out
 }
