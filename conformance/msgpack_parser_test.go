@@ -9,11 +9,13 @@ package conformance
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os/exec"
 	"reflect"
 	"slices"
@@ -22,6 +24,7 @@ import (
 	"time"
 
 	"github.com/gosio/gosio/engineio"
+	"github.com/gosio/gosio/parser"
 	"github.com/gosio/gosio/parser/msgpackparser"
 	"github.com/gosio/gosio/socketio"
 )
@@ -456,4 +459,106 @@ func vals(t *testing.T, a socketio.Args) []any {
 		}
 	}
 	return out
+}
+
+// TestMsgpackParserBadInput sends what is not a valid msgpack packet to a
+// gosio server with msgpackparser, each from its own Engine.IO session:
+// the server closes that session, logs why, and a client that is
+// connected meanwhile goes on undisturbed.
+func TestMsgpackParserBadInput(t *testing.T) {
+	var logs syncBuffer
+	env := newSIOEnv(t, &socketio.Options{
+		Parser: msgpackparser.Parser{},
+		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	})
+	env.Srv.OnConnection(func(s *socketio.Socket) {
+		s.On("echo", func(args socketio.Args, ack socketio.Ack) { _ = ack(args.Any()...) })
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	good, err := socketio.Connect(ctx, env.URL, &socketio.ClientOptions{
+		ManagerOptions: socketio.ManagerOptions{Parser: msgpackparser.Parser{}, Transports: []string{engineio.TransportWebSocket}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer good.Close()
+	goodDisc := make(chan string, 1)
+	good.OnDisconnect(func(reason string) { goodDisc <- reason })
+
+	connect := msgpackPacket(t, &parser.Packet{Type: parser.Connect, Namespace: "/"})
+	cases := []struct {
+		name   string
+		first  []byte // a valid CONNECT first, or nil
+		text   bool
+		msg    []byte
+		reason string // in the server's log
+	}{
+		{"garbage", nil, false, []byte{0xc1, 0xff, 0x00}, "not a msgpack map"},
+		{"truncated", nil, false, connect[:len(connect)-1], "malformed msgpack"},
+		{"default parser's CONNECT", nil, true, []byte("0"), "a text message"},
+		{"invalid type", nil, false, []byte("\x82\xa4type\x05\xa3nsp\xa1/"), "invalid packet type"},
+		{"namespace not a string", nil, false, []byte("\x82\xa4type\x00\xa3nsp\x01"), "invalid namespace"},
+		{"reserved event", connect, false, msgpackPacket(t, &parser.Packet{Type: parser.Event, Namespace: "/", Data: json.RawMessage(`["disconnect"]`)}), "reserved"},
+		{"event data not an array", connect, false, []byte("\x83\xa4type\x02\xa4data\x80\xa3nsp\xa1/"), "EVENT data must be an array"},
+		{"negative ack id", connect, false, []byte("\x84\xa4type\x03\xa4data\x90\xa3nsp\xa1/\xa2id\xff"), "invalid packet id"},
+	}
+	for _, c := range cases {
+		closed := make(chan string, 1)
+		connected := make(chan struct{}, 1)
+		eng, err := engineio.Dial(ctx, env.URL, &engineio.DialOptions{
+			Path:       "/socket.io/",
+			Transports: []string{engineio.TransportWebSocket},
+			OnMessage: func(data []byte, binary bool) {
+				if binary && bytes.Contains(data, []byte("sid")) {
+					connected <- struct{}{}
+				}
+			},
+			OnClose: func(reason string, err error) { closed <- reason },
+		})
+		if err != nil {
+			t.Fatalf("%s: dial: %v", c.name, err)
+		}
+		if c.first != nil {
+			if err := eng.SendBinary(c.first); err != nil {
+				t.Fatal(err)
+			}
+			sioRecv(t, nil, connected, c.name+": the CONNECT reply")
+		}
+		if c.text {
+			err = eng.SendText(c.msg)
+		} else {
+			err = eng.SendBinary(c.msg)
+		}
+		if err != nil {
+			t.Fatalf("%s: send: %v", c.name, err)
+		}
+		reason := sioRecv(t, nil, closed, c.name+": the server closing the session")
+		_ = eng.Close()
+		if !strings.Contains(logs.String(), c.reason) || !strings.Contains(logs.String(), eng.ID()) {
+			t.Errorf("%s: closed (%s), but the log has no %q for session %s:\n%s", c.name, reason, c.reason, eng.ID(), logs.String())
+		}
+		res, err := good.EmitWithAck(ctx, "echo", c.name, []byte{1})
+		if err != nil {
+			t.Fatalf("after %s: the good client: %v", c.name, err)
+		}
+		if got := vals(t, res); !reflect.DeepEqual(got, []any{c.name, []byte{1}}) {
+			t.Errorf("after %s: the good client got %v", c.name, got)
+		}
+	}
+	select {
+	case r := <-goodDisc:
+		t.Fatalf("the good client was disconnected: %s", r)
+	default:
+	}
+	t.Logf("%d bad sessions closed, the good client unharmed", len(cases))
+}
+
+func msgpackPacket(t *testing.T, p *parser.Packet) []byte {
+	t.Helper()
+	b, _, _, err := msgpackparser.Parser{}.AppendPacket(nil, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
