@@ -73,7 +73,7 @@ type config struct {
 func main() {
 	var c config
 	var servers, report, only string
-	flag.StringVar(&c.profile, "profile", "compare", "compare, smoke or soak")
+	flag.StringVar(&c.profile, "profile", "compare", "compare, smoke, soak or cluster")
 	flag.IntVar(&c.reps, "reps", 3, "repetitions of every scenario")
 	flag.StringVar(&servers, "servers", "gosio,node,zishang520,raw", "servers to compare")
 	flag.StringVar(&c.bin, "bin", "bin", "directory of the built Go binaries")
@@ -97,6 +97,10 @@ func main() {
 		if err != nil {
 			fatal(err)
 		}
+		if meta.Profile == "cluster" {
+			finishCluster(&c, runs, meta)
+			return
+		}
 		finish(&c, runs, meta)
 		return
 	}
@@ -112,6 +116,11 @@ func main() {
 	meta.LoadStart = loadavg()
 	start := time.Now()
 	var runs []*result.Result
+	if c.profile == "cluster" {
+		runs := runCluster(&c, only, meta)
+		finishCluster(&c, runs, meta)
+		return
+	}
 	scs := profiles[c.profile]
 	if scs == nil {
 		fatal(fmt.Errorf("unknown profile %q", c.profile))

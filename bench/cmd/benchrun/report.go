@@ -296,7 +296,7 @@ func writeReport(c *config, a *agg, m *meta) error {
 	}
 	b.WriteString(limitsText)
 	limitsTable(&b, a, m.Servers)
-	return os.WriteFile(c.doc, []byte(b.String()), 0o644)
+	return writeKeepingCluster(c.doc, b.String())
 }
 
 func sortedKeys(m map[string]string) []string {

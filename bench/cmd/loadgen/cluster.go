@@ -215,7 +215,7 @@ func runClusterBcast(e *env) error {
 		buf = payload(buf, t, s, size-8)
 		return append(buf, ']')
 	}
-	countStep := func(step int64, cs []*client) {
+	countStep := func(name string, step int64, cs []*client) {
 		pub := cs[0]
 		before := e.redisCommands()
 		e.mark()
@@ -226,7 +226,7 @@ func runClusterBcast(e *env) error {
 		e.cpu(m)
 		publishesPer(m, before, e.redisCommands(), countN)
 		result.LatencyMetrics(rec.take(int(step)), m)
-		e.point(fmt.Sprintf("publishes receivers=%d", len(cs)), map[string]float64{"receivers": float64(len(cs))}, m, nil, nil)
+		e.point(name, map[string]float64{"receivers": float64(len(cs))}, m, nil, nil)
 		rec.quiet(300*time.Millisecond, 3*time.Second)
 	}
 	// Redis commands per broadcast with 2 receivers (one per node)...
@@ -235,7 +235,7 @@ func runClusterBcast(e *env) error {
 		return err
 	}
 	time.Sleep(500 * time.Millisecond)
-	countStep(int64(len(rec.sinks)-4), few)
+	countStep("publishes, 1 receiver per node", int64(len(rec.sinks)-4), few)
 	// ... and with all of them.
 	rest, err := e.connectSplit(len(few), n-len(few), h)
 	if err != nil {
@@ -244,7 +244,7 @@ func runClusterBcast(e *env) error {
 	cs := append(few, rest...)
 	time.Sleep(time.Second)
 	pub := cs[0]
-	countStep(int64(len(rec.sinks)-3), cs)
+	countStep("publishes, all receivers", int64(len(rec.sinks)-3), cs)
 
 	// Warm-up, excluded: 2 s at the first rate.
 	warmStep := int64(len(rec.sinks) - 2)
