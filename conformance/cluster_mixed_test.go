@@ -123,12 +123,27 @@ func mxFreePortPair(t *testing.T) int {
 
 func mxStart(t *testing.T, impl, kind, redisAddr, name string) *mxNode {
 	t.Helper()
+	return mxStartOpts(t, impl, kind, redisAddr, name, "")
+}
+
+// mxStartOpts starts a node with adapter options by their Node names, as
+// JSON: the Go node takes them with --adapter-opts, the Node node through
+// js/node-with-opts.mjs, which runs the reference node unchanged.
+func mxStartOpts(t *testing.T, impl, kind, redisAddr, name, opts string) *mxNode {
+	t.Helper()
 	peers, goNode := mxSetup(t)
 	n := &mxNode{name: name, impl: impl, port: mxFreePortPair(t), stderr: &syncWriter{b: &bytes.Buffer{}}}
 	args := []string{"--port", strconv.Itoa(n.port), "--redis", "redis://" + redisAddr, "--adapter", kind, "--name", name}
-	if impl == "node" {
+	switch {
+	case impl == "node" && opts != "":
+		wrapper, _ := filepath.Abs(filepath.Join("js", "node-with-opts.mjs"))
+		n.cmd = exec.Command("node", append([]string{wrapper, filepath.Join(peers, "node-server.mjs")}, args...)...)
+		n.cmd.Env = append(os.Environ(), "GOSIO_ADAPTER_OPTS="+opts)
+	case impl == "node":
 		n.cmd = exec.Command("node", append([]string{filepath.Join(peers, "node-server.mjs")}, args...)...)
-	} else {
+	case opts != "":
+		n.cmd = exec.Command(goNode, append(args, "--adapter-opts", opts)...)
+	default:
 		n.cmd = exec.Command(goNode, args...)
 	}
 	n.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -354,12 +369,34 @@ func TestMixedCluster(t *testing.T) {
 	}
 }
 
-func mxCluster(t *testing.T, kind string, impls []string) {
+// TestMixedClusterOptions runs the checks of TestMixedCluster with the
+// adapter options the reference node has no flags for, on every node: the
+// other sharded subscription modes, the JSON parser (A15) and
+// publishOnSpecificResponseChannel.
+func TestMixedClusterOptions(t *testing.T) {
+	for _, tc := range []struct{ kind, opts string }{
+		{"sharded", `{"subscriptionMode":"static"}`},
+		{"sharded", `{"subscriptionMode":"dynamic-private"}`},
+		{"classic", `{"parser":"json"}`},
+		{"classic", `{"publishOnSpecificResponseChannel":true}`},
+	} {
+		for _, impls := range [][]string{{"node", "go", "go"}, {"go", "node", "node"}} {
+			t.Run(tc.kind+tc.opts+"/"+strings.Join(impls, "-"), func(t *testing.T) {
+				mxClusterOpts(t, tc.kind, impls, tc.opts)
+			})
+		}
+	}
+}
+
+func mxCluster(t *testing.T, kind string, impls []string) { mxClusterOpts(t, kind, impls, "") }
+
+func mxClusterOpts(t *testing.T, kind string, impls []string, opts string) {
 	redisAddr := testutil.StartRedis(t)
 	var nodes []*mxNode
 	for i, impl := range impls {
-		nodes = append(nodes, mxStart(t, impl, kind, redisAddr, fmt.Sprintf("N%d", i)))
+		nodes = append(nodes, mxStartOpts(t, impl, kind, redisAddr, fmt.Sprintf("N%d", i), opts))
 	}
+	jsonParser := strings.Contains(opts, `"parser":"json"`)
 	// One client per node in "/", in room r<i>; one client in "/custom" on node 0.
 	var groups []*mxClients
 	for i, n := range nodes {
@@ -389,10 +426,27 @@ func mxCluster(t *testing.T, kind string, impls []string) {
 		sender.call(t, "POST", "/emit", map[string]any{"event": ev("a1"), "args": []any{1, "2", map[string]string{"$bin": "AQID"}}}, nil)
 		mxWait(t, tag+": A1", func() bool { return len(mxEvents(groups, ev("a1"))) >= 3 })
 		var want []string
-		for _, sid := range all {
-			want = append(want, sid+` [1,"2",{"$bin":"AQID"}]`)
+		for i, g := range groups {
+			// A JSON parser carries a Buffer as JSON.stringify writes it,
+			// and other nodes deliver that object, Node's and Go's alike.
+			bin := `{"$bin":"AQID"}`
+			if jsonParser && i != si {
+				bin = `{"type":"Buffer","data":[1,2,3]}`
+			}
+			want = append(want, g.sids[0]+` [1,"2",`+bin+`]`)
 		}
+		sort.Strings(want)
 		testutil.Equal(t, mxEvents(groups, ev("a1")), want)
+		if jsonParser {
+			// A15: what a JSON parser cluster delivers intact.
+			sender.call(t, "POST", "/emit", map[string]any{"event": ev("a15"), "args": []any{1, "2", []int{3}}}, nil)
+			mxWait(t, tag+": A15", func() bool { return len(mxEvents(groups, ev("a15"))) >= 3 })
+			var want []string
+			for _, sid := range all {
+				want = append(want, sid+` [1,"2",[3]]`)
+			}
+			testutil.Equal(t, mxEvents(groups, ev("a15")), want)
+		}
 		if len(custom.events(ev("a1"))) != 0 {
 			t.Fatalf("%s: A2: a / broadcast reached /custom", tag)
 		}

@@ -17,9 +17,9 @@
 // adapter.
 //
 // Adapters: classic is redis.New (Node's createAdapter), sharded is
-// redis.NewSharded (createShardedAdapter, subscription mode dynamic), both
-// and streams is redis.NewStreams (the streams adapter's createAdapter),
-// all with their default options, on one rueidis client made from --redis
+// redis.NewSharded (createShardedAdapter, subscription mode dynamic) and
+// streams is redis.NewStreams (the streams adapter's createAdapter), all
+// with their default options, on one rueidis client made from --redis
 // (rueidis.ParseURL, client-side caching off). As on the Node node,
 // connection state recovery is on only with streams (2 minutes, the
 // middlewares skipped).
@@ -27,6 +27,11 @@
 // Extension: --adapter memory runs the in-memory adapter, without Redis
 // (--redis is ignored), to try the control API on one node; the node is
 // then alone in its cluster (server count 1, no server-side emits).
+//
+// Extension: --adapter-opts JSON sets adapter options by their Node names:
+// subscriptionMode (sharded), parser "json" and
+// publishOnSpecificResponseChannel (classic). The mixed tests give the
+// Node node the same JSON through conformance/js/node-with-opts.mjs.
 //
 // Differences from the Node node, where gosio's API differs:
 //   - /sse rejects the event names gosio reserves for server-side emits
@@ -55,6 +60,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -76,6 +82,16 @@ type config struct {
 	adapter     string
 	name        string
 	host        string
+	opts        adapterOpts
+}
+
+// adapterOpts are the adapter options --adapter-opts sets, by their Node
+// names (an extension of the contract, for the option coverage of the
+// mixed tests; the tests give Node nodes the same JSON).
+type adapterOpts struct {
+	SubscriptionMode                 string `json:"subscriptionMode"`                 // sharded: dynamic|static|dynamic-private
+	Parser                           string `json:"parser"`                           // classic: "json" for the JSON parser
+	PublishOnSpecificResponseChannel bool   `json:"publishOnSpecificResponseChannel"` // classic
 }
 
 // csr reports whether connection state recovery is on: with the streams
@@ -94,6 +110,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	adapterKind := fs.String("adapter", "classic", "classic|sharded|streams (memory: in-memory, no Redis)")
 	name := fs.String("name", "", "node name (default node-P)")
 	host := fs.String("host", "127.0.0.1", "address both servers bind")
+	optsJSON := fs.String("adapter-opts", "", `adapter options by their Node names, as JSON (extension): {"subscriptionMode":"static"}, {"parser":"json"}, {"publishOnSpecificResponseChannel":true}`)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -110,6 +127,21 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		return nil, fmt.Errorf("--adapter must be classic|sharded|streams|memory, got %s", *adapterKind)
 	}
 	c := &config{port: p, controlPort: p + 1000, redisURL: *redisURL, adapter: *adapterKind, name: *name, host: *host}
+	if *optsJSON != "" {
+		dec := json.NewDecoder(strings.NewReader(*optsJSON))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&c.opts); err != nil {
+			return nil, fmt.Errorf("--adapter-opts: %v", err)
+		}
+		switch c.opts.SubscriptionMode {
+		case "", "dynamic", "static", "dynamic-private":
+		default:
+			return nil, fmt.Errorf("--adapter-opts: unknown subscriptionMode %q", c.opts.SubscriptionMode)
+		}
+		if c.opts.Parser != "" && c.opts.Parser != "json" {
+			return nil, fmt.Errorf(`--adapter-opts: parser must be "json"`)
+		}
+	}
 	if c.name == "" {
 		c.name = "node-" + strconv.Itoa(p)
 	}

@@ -27,9 +27,20 @@ func newRedisAdapter(ctx context.Context, cfg *config, log *slog.Logger) (adapte
 	var cluster *redis.Cluster
 	switch cfg.adapter {
 	case "classic":
-		cluster, err = redis.New(ctx, client, &redis.Options{Logger: log})
+		o := &redis.Options{Logger: log, PublishOnSpecificResponseChannel: cfg.opts.PublishOnSpecificResponseChannel}
+		if cfg.opts.Parser == "json" {
+			o.Parser = redis.JSON
+		}
+		cluster, err = redis.New(ctx, client, o)
 	case "sharded":
-		cluster, err = redis.NewSharded(ctx, client, &redis.ShardedOptions{Logger: log})
+		o := &redis.ShardedOptions{Logger: log}
+		switch cfg.opts.SubscriptionMode {
+		case "static":
+			o.SubscriptionMode = redis.Static
+		case "dynamic-private":
+			o.SubscriptionMode = redis.DynamicPrivate
+		}
+		cluster, err = redis.NewSharded(ctx, client, o)
 	case "streams":
 		cluster, err = redis.NewStreams(ctx, client, &redis.StreamsOptions{Logger: log})
 	default:
