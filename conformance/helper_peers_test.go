@@ -656,5 +656,8 @@ func igStartGoClient(t *testing.T, url, token, via string, authenticate bool) *i
 		c.add(igGoEvent{Kind: "event", Name: ev, Data: d})
 	})
 	t.Cleanup(func() { _ = ch.Shutdown() })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	testutil.NoErr(t, ch.Connect(ctx))
 	return c
 }

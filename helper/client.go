@@ -1,6 +1,7 @@
 package helper
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -88,9 +89,11 @@ type ClientHelper struct {
 	closed    bool
 }
 
-// NewClient returns a ClientHelper for opts.URL and starts connecting, as
-// the TypeScript constructor does; OnConnected reports the connection. It
-// fails only for a bad URL or options.
+// NewClient returns a ClientHelper for opts.URL, not connected yet: call
+// Connect. (The TypeScript constructor connects at once; in Go the
+// callbacks, which typically call the helper's methods, could then run
+// before NewClient returned the helper to them.) It fails only for a bad
+// URL or options.
 func NewClient(opts *ClientOptions) (*ClientHelper, error) {
 	if opts == nil || opts.URL == "" {
 		return nil, errors.New("helper: ClientOptions.URL is required")
@@ -118,7 +121,6 @@ func NewClient(opts *ClientOptions) (*ClientHelper, error) {
 	sock.On(EventAuthenticated, c.onAuthenticated)
 	sock.On(EventUnauthenticated, c.onUnauthenticated)
 	sock.On(EventPing, func(a socketio.Args) { c.log.Debug("helper: ping", "args", a.String()) })
-	sock.Open()
 	return c, nil
 }
 
@@ -193,17 +195,20 @@ func (c *ClientHelper) State() State {
 	return c.state
 }
 
-// Connect starts connecting again after Disconnect (TS connect); it does
-// nothing while connected or connecting.
-func (c *ClientHelper) Connect() error {
+// Connect connects the client (TS connect), also again after Disconnect,
+// and waits until it is connected; OnConnected runs then. It returns a
+// *socketio.ConnectError when the server refused the connection, ctx's
+// error when ctx ended first (the client then keeps trying in the
+// background, and OnConnected reports success), or ErrClosed after
+// Shutdown. See socketio.ClientSocket.Connect.
+func (c *ClientHelper) Connect(ctx context.Context) error {
 	c.mu.Lock()
 	closed := c.closed
 	c.mu.Unlock()
 	if closed {
 		return ErrClosed
 	}
-	c.sock.Open()
-	return nil
+	return c.sock.Connect(ctx)
 }
 
 // Disconnect disconnects the client (TS disconnect); OnDisconnected gets

@@ -222,6 +222,9 @@ func newClient(t *testing.T, url, token string, authenticate bool, tweak ...func
 		rec.add(event{Kind: "event", Name: ev, Data: d})
 	})
 	t.Cleanup(func() { _ = ch.Shutdown() })
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	testutil.NoErr(t, ch.Connect(ctx))
 	return c
 }
 
