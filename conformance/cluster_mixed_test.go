@@ -3,6 +3,7 @@ package conformance
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,6 +22,7 @@ import (
 	"time"
 
 	"github.com/gosio/gosio/internal/testutil"
+	"github.com/gosio/gosio/socketio"
 )
 
 // Mixed clusters: Node nodes (the real @socket.io/redis-adapter 8.3.0, from
@@ -504,6 +506,23 @@ func mxClusterOpts(t *testing.T, kind string, impls []string, opts string) {
 		if !ea.OK || len(ea.Responses) != 0 {
 			t.Fatalf("%s: B3: %+v", tag, ea)
 		}
+		// B2: binary ack payloads arrive as binary (the clients echo their
+		// first argument).
+		var eb struct {
+			OK        bool
+			Responses []struct {
+				Echo map[string]string `json:"echo"`
+			}
+		}
+		sender.call(t, "POST", "/emit-ack", map[string]any{"event": ev("b2"), "args": []any{map[string]string{"$bin": "BAU="}}, "timeoutMs": 3000}, &eb)
+		if !eb.OK || len(eb.Responses) != 3 {
+			t.Fatalf("%s: B2: %+v", tag, eb)
+		}
+		for _, r := range eb.Responses {
+			if r.Echo["$bin"] != "BAU=" {
+				t.Fatalf("%s: B2: a binary ack arrived as %v", tag, r.Echo)
+			}
+		}
 
 		// E1, E2: fetchSockets across the nodes, and one remote socket.
 		var socks []struct {
@@ -522,6 +541,12 @@ func mxClusterOpts(t *testing.T, kind string, impls []string, opts string) {
 		if len(socks) != 1 || socks[0].Data["server"] != nodes[target].name || !slices.Contains(socks[0].Rooms, "r"+strconv.Itoa(target)) {
 			t.Fatalf("%s: E2: %+v", tag, socks)
 		}
+		// E2: the remote socket (id, rooms, data, handshake auth and
+		// query) deep-equals what its own node sees locally.
+		var remote, origin []map[string]any
+		sender.call(t, "GET", "/fetch?rooms="+groups[target].sids[0], nil, &remote)
+		nodes[target].call(t, "GET", "/fetch?local=1&rooms="+groups[target].sids[0], nil, &origin)
+		testutil.Equal(t, remote, origin)
 		// E3: local.
 		socks = nil
 		sender.call(t, "GET", "/fetch?local=1", nil, &socks)
@@ -573,6 +598,33 @@ func mxClusterOpts(t *testing.T, kind string, impls []string, opts string) {
 			sender.call(t, "GET", "/fetch?rooms="+room, nil, &s)
 			return len(s) == 0
 		})
+	}
+
+	// B4: one client that never answers (a gosio client with no handler
+	// for the event) on node 1: the broadcast with acks ends with Node's
+	// error and the responses of the others, whatever node sends it.
+	silent, err := socketio.NewClient(nodes[1].url(), &socketio.ClientOptions{ManagerOptions: socketio.ManagerOptions{Transports: []string{"websocket"}, DisableReconnection: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cctx, ccancel := context.WithTimeout(context.Background(), 5*time.Second)
+	if err := silent.Connect(cctx); err != nil {
+		t.Fatal(err)
+	}
+	ccancel()
+	defer silent.Close()
+	for si, sender := range nodes {
+		var ea struct {
+			OK        bool
+			Error     string
+			Responses []struct {
+				SID string `json:"sid"`
+			}
+		}
+		sender.call(t, "POST", "/emit-ack", map[string]any{"event": "b4" + strconv.Itoa(si), "timeoutMs": 1000}, &ea)
+		if ea.OK || ea.Error != "operation has timed out" || len(ea.Responses) != 3 {
+			t.Fatalf("from %s (%s): B4: %+v, want the timeout error with the 3 other responses", sender.name, sender.impl, ea)
+		}
 	}
 
 	// D1: disconnectSockets from the last node reaches every client.
