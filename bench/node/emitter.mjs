@@ -1,7 +1,8 @@
 // The Node side of the emitter benchmark: one process that emits -n events
 // "b" with @socket.io/redis-emitter 5.1.0 (default options) on a node-redis
 // 5 client, and prints one JSON line with its count and duration. Same
-// flags, payload and output as cmd/emit-go.
+// flags, payload and output as cmd/emit-go (cpuSeconds is the process's CPU
+// time during the emits, start-up excluded).
 //
 // The emitter's emit() does not return the PUBLISH's promise; node-redis
 // queues and pipelines the commands. To bound the queue as the Go side's
@@ -31,6 +32,7 @@ const pad = "x".repeat(Math.max(0, size - 40));
 const nowUS = () => Math.round((performance.timeOrigin + performance.now()) * 1000 - epochUS);
 
 let errors = 0;
+const cpu0 = process.cpuUsage();
 const start = process.hrtime.bigint();
 let pending = null;
 for (let i = 0; i < n; i++) {
@@ -43,5 +45,7 @@ for (let i = 0; i < n; i++) {
 }
 await client.ping();
 const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-console.log(JSON.stringify({ emitter: "node", emits: n, errors, seconds }));
+const cpu = process.cpuUsage(cpu0);
+const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+console.log(JSON.stringify({ emitter: "node", emits: n, errors, seconds, cpuSeconds }));
 await client.quit();

@@ -102,7 +102,7 @@ var csections = []csection{
 			{"K=10", "server_cpu", "nodes' CPU, cores, K=10", false}, {"K=10", "errors", "errors", false},
 		}},
 	{"emitter", "Emitter: one process emitting into a 2-node cluster",
-		"The same target for both emitters: 2 gosio nodes with the classic adapter, one receiver on each. The emitter process (`bench/cmd/emit-go`: emitter.New from 64 goroutines on one rueidis client; `bench/node/emitter.mjs`: @socket.io/redis-emitter 5.1.0 on node-redis 5.10, a PING every 64 emits to bound the queue) is started by the load generator and inherits its CPU 1; it emits 200,000 events `b` of ~100 bytes as fast as it can after a 20,000-event warm-up. emits/s is the emitter's own count over its own first-emit-to-last-reply time; end-to-end emits/s counts until the last delivery; the emitter's CPU comes from its rusage.",
+		"The same target for both emitters: 2 gosio nodes with the classic adapter, one receiver on each. The emitter process (`bench/cmd/emit-go`: emitter.New from 64 goroutines on one rueidis client; `bench/node/emitter.mjs`: @socket.io/redis-emitter 5.1.0 on node-redis 5.10, a PING every 64 emits to bound the queue) is started by the load generator and inherits its CPU 1; it emits 200,000 events `b` of ~100 bytes as fast as it can after a 20,000-event warm-up. emits/s is the emitter's own count over its own first-emit-to-last-reply time; end-to-end emits/s counts until the last delivery; the emitter's CPU is the process's own CPU time over its emitting loop (getrusage / process.cpuUsage), start-up excluded.",
 		[]string{"go-emitter", "node-emitter"}, [][2]string{{"go-emitter", "node-emitter"}},
 		[]crow{
 			{"saturated", "emits_per_s", "emits/s (emitter's clock)", true},

@@ -2,7 +2,8 @@
 // that emits -n events "b" into a cluster of classic Redis adapters with
 // github.com/gosio/gosio/emitter (emitter.New, default options), from
 // -conc goroutines sharing one rueidis client (which pipelines their
-// PUBLISHes), and prints one JSON line with its count and duration.
+// PUBLISHes), and prints one JSON line with its count, duration and the CPU time
+// it used while emitting (start-up excluded).
 //
 // The payload is {"t":<µs>,"s":<step>,"p":"xx…"} where t is microseconds
 // since -epoch (Unix µs, the load generator's clock origin), so that the
@@ -20,6 +21,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/redis/rueidis"
@@ -59,6 +61,7 @@ func main() {
 
 	var next, errs atomic.Int64
 	var wg sync.WaitGroup
+	cpu0 := cpuSeconds()
 	start := time.Now()
 	for range *conc {
 		wg.Go(func() {
@@ -72,6 +75,15 @@ func main() {
 	}
 	wg.Wait()
 	secs := time.Since(start).Seconds()
-	out, _ := json.Marshal(map[string]any{"emitter": "go", "emits": *n, "errors": errs.Load(), "seconds": secs})
+	out, _ := json.Marshal(map[string]any{"emitter": "go", "emits": *n, "errors": errs.Load(), "seconds": secs, "cpuSeconds": cpuSeconds() - cpu0})
 	fmt.Fprintln(os.Stdout, string(out))
+}
+
+// cpuSeconds is the process's user + system CPU time.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
