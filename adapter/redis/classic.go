@@ -313,10 +313,13 @@ func (a *nsAdapter) Broadcast(ctx context.Context, p *parser.Packet, opts *adapt
 	return err
 }
 
-func (a *nsAdapter) classicPacket(b *clusterwire.Builder, p *parser.Packet) {
+// classicPacket writes a broadcast's packet; withID keeps its ack id, as
+// Node's socket.emit with an ack does under recovery (a broadcast with
+// acks carries none: each server numbers its own sockets' acks).
+func (a *nsAdapter) classicPacket(b *clusterwire.Builder, p *parser.Packet, withID bool) {
 	b.Raw("{").Key("type").Int(2).Key("data").Val(parser.Value{JSON: p.Data, Attachments: p.Attachments})
-	if p.HasID {
-		b.Key("id").Int(int64(p.ID)) // socket.emit with an ack under recovery
+	if withID && p.HasID {
+		b.Key("id").Int(int64(p.ID))
 	}
 	b.Key("nsp").Str(a.name).Raw("}")
 }
@@ -324,7 +327,7 @@ func (a *nsAdapter) classicPacket(b *clusterwire.Builder, p *parser.Packet) {
 func (a *nsAdapter) publishClassicBroadcast(ctx context.Context, p *parser.Packet, opts *adapter.BroadcastOptions) error {
 	b := &clusterwire.Builder{}
 	b.Raw("[").Str(a.c.uid).Raw(",")
-	a.classicPacket(b, p)
+	a.classicPacket(b, p, true)
 	b.Raw(",").Opts(wireOpts(opts), true).Raw("]")
 	msg, err := clusterwire.Encode(b.Value(), a.c.parser == MessagePack)
 	if err != nil {
@@ -351,7 +354,7 @@ func (a *nsAdapter) BroadcastWithAck(ctx context.Context, p *parser.Packet, opts
 	a.addAckRequest(id, &ackRequest{onClientCount: onClientCount, onAck: onAck}, opts.Flags.Timeout)
 	b := &clusterwire.Builder{}
 	b.Raw("{").Key("uid").Str(a.c.uid).Key("requestId").Str(id).Key("type").Int(clusterwire.Broadcast).Key("packet")
-	a.classicPacket(b, p)
+	a.classicPacket(b, p, false)
 	b.Key("opts").Opts(wireOpts(opts), true).Raw("}")
 	msg, err := clusterwire.Encode(b.Value(), a.c.parser == MessagePack)
 	if err == nil {

@@ -212,8 +212,8 @@ func (a *nsAdapter) publishClusterOn(ctx context.Context, ch string, typ int, da
 func clusterBroadcastData(p *parser.Packet, opts *adapter.BroadcastOptions, requestID string) parser.Value {
 	b := &clusterwire.Builder{}
 	b.Raw("{").Key("packet").Raw("{").Key("type").Int(2).Key("data").Val(parser.Value{JSON: p.Data, Attachments: p.Attachments})
-	if p.HasID {
-		b.Key("id").Int(int64(p.ID)) // socket.emit with an ack under recovery
+	if p.HasID && requestID == "" {
+		b.Key("id").Int(int64(p.ID)) // socket.emit with an ack under recovery; a broadcast with acks carries none
 	}
 	b.Raw("}")
 	if requestID != "" {
