@@ -3,8 +3,10 @@ package conformance
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -41,7 +43,7 @@ func TestWireBytesMatchNode(t *testing.T) {
 		{"serverSideEmit with ack", "POST", "/sse-ack", map[string]any{"event": "hello", "args": []any{"x"}}, true},
 		{"serverSideEmit", "POST", "/sse", map[string]any{"event": "hello", "args": []any{"world", 1, map[string]string{"$bin": "AQID"}}}, false},
 	}
-	for _, kind := range []string{"classic", "sharded"} {
+	for _, kind := range []string{"classic", "sharded", "streams"} {
 		t.Run(kind, func(t *testing.T) {
 			addr := testutil.StartRedis(t)
 			node := mxStart(t, "node", kind, addr, "N")
@@ -56,6 +58,9 @@ func TestWireBytesMatchNode(t *testing.T) {
 					rec.reset()
 					n.call(t, op.method, op.path, op.body, nil)
 					time.Sleep(150 * time.Millisecond)
+					if kind == "streams" {
+						rec.readStream(t)
+					}
 					got[n.impl] = rec.normalized(t)
 				}
 				if len(got["node"]) == 0 {
@@ -69,7 +74,40 @@ func TestWireBytesMatchNode(t *testing.T) {
 
 type wireRecorder struct {
 	mu   sync.Mutex
-	msgs []string // channel + " " + payload
+	msgs []string // channel + "\x00" + payload
+
+	// streams: the stream's entries are read after each operation, as
+	// "socket.io\x00" + uid, nsp, type and data joined by "\x00" (data
+	// base64-decoded when it is not JSON)
+	client rueidis.Client
+	last   string
+}
+
+// readStream records the stream entries added since the last call.
+func (r *wireRecorder) readStream(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	es, err := r.client.Do(ctx, r.client.B().Xrange().Key("socket.io").Start("("+r.last).End("+").Build()).AsXRangeSlices()
+	testutil.NoErr(t, err)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, e := range es {
+		r.last = e.ID
+		var names []string
+		f := map[string]string{}
+		for _, kv := range e.FieldValues {
+			names = append(names, kv.Field)
+			f[kv.Field] = kv.Value
+		}
+		data := f["data"]
+		if data != "" && data[0] != '{' {
+			b, err := base64.StdEncoding.DecodeString(data)
+			testutil.NoErr(t, err)
+			data = "base64:" + string(b)
+		}
+		r.msgs = append(r.msgs, "socket.io\x00"+strings.Join(names, ",")+"\x00"+f["uid"]+"\x00"+f["nsp"]+"\x00"+f["type"]+"\x00"+data)
+	}
 }
 
 func (r *wireRecorder) reset() {
@@ -80,17 +118,23 @@ func (r *wireRecorder) reset() {
 
 // normalized returns the recorded messages with uids and request ids
 // replaced by same-length placeholders, as "channel <quoted payload>".
+// The ids are collected from all the messages first: a response goes to
+// a channel named after the requester, whose id is in the request.
 func (r *wireRecorder) normalized(t *testing.T) []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var out []string
+	var ids []string
 	for _, m := range r.msgs {
 		ch, payload, _ := bytes.Cut([]byte(m), []byte{0})
+		if string(ch) == "socket.io" { // a stream entry: fields, uid, nsp, type, data
+			parts := bytes.SplitN(payload, []byte{0}, 5)
+			ids = append(ids, string(parts[1]))
+			payload = bytes.TrimPrefix(parts[4], []byte("base64:"))
+		}
 		v, err := clusterwire.Decode(payload)
 		if err != nil {
 			t.Fatalf("recorded message does not decode: %q: %v", payload, err)
 		}
-		var ids []string
 		var arr []json.RawMessage
 		if json.Unmarshal(v.JSON, &arr) == nil && len(arr) > 0 {
 			var uid string
@@ -106,6 +150,10 @@ func (r *wireRecorder) normalized(t *testing.T) []string {
 		}
 		_ = json.Unmarshal(v.JSON, &obj) // data may be an array: keep what decoded
 		ids = append(ids, obj.UID, obj.RequestID, obj.Data.RequestID)
+	}
+	var out []string
+	for _, m := range r.msgs {
+		ch, payload, _ := bytes.Cut([]byte(m), []byte{0})
 		for _, id := range ids {
 			if id != "" && id != "emitter" {
 				ph := bytes.Repeat([]byte("X"), len(id))
@@ -116,6 +164,8 @@ func (r *wireRecorder) normalized(t *testing.T) []string {
 		// The server-side emit ack names the answering node.
 		payload = bytes.ReplaceAll(payload, []byte(`"G:ack"`), []byte(`"?:ack"`))
 		payload = bytes.ReplaceAll(payload, []byte(`"N:ack"`), []byte(`"?:ack"`))
+		payload = bytes.ReplaceAll(payload, []byte("\xa5G:ack"), []byte("\xa5?:ack")) // msgpack
+		payload = bytes.ReplaceAll(payload, []byte("\xa5N:ack"), []byte("\xa5?:ack"))
 		out = append(out, fmt.Sprintf("%s %q", ch, payload))
 	}
 	return out
@@ -139,9 +189,16 @@ func startRecorder(t *testing.T, addr, kind string) *wireRecorder {
 	_ = wait
 	ctx, cc := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cc()
-	if kind == "classic" {
+	switch kind {
+	case "classic":
 		testutil.NoErr(t, dc.Do(ctx, dc.B().Psubscribe().Pattern("*").Build()).Error())
-	} else {
+	case "streams":
+		// A pattern: the streams adapter counts servers with NUMSUB of its
+		// public channel, which a PSUBSCRIBE does not add to.
+		testutil.NoErr(t, dc.Do(ctx, dc.B().Psubscribe().Pattern("socket.io#*").Build()).Error())
+		rec.client, rec.last = c, "0-0"
+		rec.readStream(t)
+	default:
 		for _, ch := range []string{"socket.io#/#", "socket.io#/custom#", "socket.io#/#room1#"} {
 			testutil.NoErr(t, dc.Do(ctx, dc.B().Ssubscribe().Channel(ch).Build()).Error())
 		}

@@ -302,10 +302,10 @@ func (a *nsAdapter) shardedSSE(ctx context.Context, event string, args []any, ac
 	if err != nil {
 		return nil, err
 	}
-	b := &clusterwire.Builder{}
-	b.Raw("{").Key("packet").Val(data)
 	if !ack {
-		return nil, a.publishCluster(ctx, clusterwire.MsgServerSideEmit, b.Raw("}").Value(), "")
+		b := &clusterwire.Builder{}
+		b.Raw("{").Key("packet").Val(data).Raw("}")
+		return nil, a.publishCluster(ctx, clusterwire.MsgServerSideEmit, b.Value(), "")
 	}
 	n, err := a.ServerCount(ctx)
 	if err != nil {
@@ -317,7 +317,9 @@ func (a *nsAdapter) shardedSSE(ctx context.Context, event string, args []any, ac
 	id := newUID(8)
 	r := &request{typ: clusterwire.MsgServerSideEmit, expected: n - 1}
 	a.register(id, r)
-	b.Key("requestId").Str(id).Raw("}")
+	// Node's order with an ack: requestId, then packet.
+	b := &clusterwire.Builder{}
+	b.Raw("{").Key("requestId").Str(id).Key("packet").Val(data).Raw("}")
 	if err := a.publishCluster(ctx, clusterwire.MsgServerSideEmit, b.Value(), ""); err != nil {
 		a.forget(id)
 		return nil, err
