@@ -627,8 +627,12 @@ func mxClusterOpts(t *testing.T, kind string, impls []string, opts string) {
 		}
 	}
 
-	// D1: disconnectSockets from the last node reaches every client.
-	nodes[len(nodes)-1].call(t, "POST", "/disconnect", map[string]any{"close": true}, nil)
+	// D2, D1: emit("bye") then disconnectSockets(true) from the last node:
+	// every client gets "bye" before it is disconnected, with reason "io
+	// server disconnect".
+	last := nodes[len(nodes)-1]
+	last.call(t, "POST", "/emit", map[string]any{"event": "bye", "args": []any{}}, nil)
+	last.call(t, "POST", "/disconnect", map[string]any{"close": true}, nil)
 	mxWait(t, "D1", func() bool {
 		n := 0
 		for _, g := range groups {
@@ -638,6 +642,17 @@ func mxClusterOpts(t *testing.T, kind string, impls []string, opts string) {
 	})
 	for _, g := range groups {
 		testutil.Equal(t, g.disconnects(), []string{"io server disconnect"})
+		g.mu.Lock()
+		var order []string
+		for _, r := range g.recs {
+			if r.Type == "disconnect" || (r.Type == "event" && r.Event == "bye") {
+				order = append(order, r.Type)
+			}
+		}
+		g.mu.Unlock()
+		if !slices.Equal(order, []string{"event", "disconnect"}) {
+			t.Fatalf("D2: a client of %s saw %v, want bye before the disconnect", g.node.name, order)
+		}
 	}
 }
 
