@@ -91,34 +91,50 @@ func addSet(set, add []string) []string {
 // emitter XADDs to the namespace's stream.
 func (o Operator) Emit(ctx context.Context, event string, args ...any) (err error) {
 	defer wrap(&err, "emit")
+	e := o.e
+	if e.kind == pubsub {
+		ch, msg, err := o.encodeBroadcast(event, args)
+		if err != nil {
+			return err
+		}
+		return e.publish(ctx, ch, msg)
+	}
 	data, err := eventData(event, args)
 	if err != nil {
 		return err
 	}
-	e := o.e
 	b := &clusterwire.Builder{}
-	if e.kind == pubsub {
-		b.Raw("[").Str(clusterwire.EmitterUID).Raw(",")
-		o.packet(b, data)
-		b.Raw(",")
-		o.broadcastOpts(b)
-		b.Raw("]")
-		msg, err := clusterwire.Encode(b.Value(), e.msgpack)
-		if err != nil {
-			return err
-		}
-		ch := e.bcast
-		if len(o.rooms) == 1 {
-			ch = clusterwire.RoomChannel(e.key, e.nsp, o.rooms[0])
-		}
-		return e.publish(ctx, ch, msg)
-	}
 	b.Raw("{").Key("packet")
 	o.packet(b, data)
 	b.Key("opts")
 	o.broadcastOpts(b)
 	b.Raw("}")
 	return e.xadd(ctx, clusterwire.MsgBroadcast, b.Value(), true)
+}
+
+// encodeBroadcast returns the channel and the message of a pub/sub
+// emitter's broadcast.
+func (o Operator) encodeBroadcast(event string, args []any) (string, []byte, error) {
+	data, err := eventData(event, args)
+	if err != nil {
+		return "", nil, err
+	}
+	e := o.e
+	b := &clusterwire.Builder{}
+	b.Raw("[").Str(clusterwire.EmitterUID).Raw(",")
+	o.packet(b, data)
+	b.Raw(",")
+	o.broadcastOpts(b)
+	b.Raw("]")
+	msg, err := clusterwire.Encode(b.Value(), e.msgpack)
+	if err != nil {
+		return "", nil, err
+	}
+	ch := e.bcast
+	if len(o.rooms) == 1 {
+		ch = clusterwire.RoomChannel(e.key, e.nsp, o.rooms[0])
+	}
+	return ch, msg, nil
 }
 
 // packet writes {"type":2,"data":[..],"nsp":".."}.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"strconv"
+	"sync"
 
 	"github.com/gosio/gosio/parser"
 )
@@ -33,9 +34,10 @@ func AppendJSON(b []byte, v parser.Value, m Mode) ([]byte, error) {
 	if len(v.JSON) == 0 {
 		return AppendNil(b), nil
 	}
-	var recBuf [16]encRec
-	var frameBuf [8]sframe
-	s := scanner{j: v.JSON, natts: len(v.Attachments), recs: recBuf[:0], frames: frameBuf[:0]}
+	s := scanners.Get().(*scanner)
+	defer s.release()
+	*s = scanner{j: v.JSON, natts: len(v.Attachments), recs: s.recs[:0], frames: s.frames[:0],
+		kt: keyTracker{buf: s.kt.buf[:0], ends: s.kt.ends[:0]}}
 	err := s.scan()
 	if err == errSlow {
 		p := jparser{j: v.JSON}
@@ -84,6 +86,23 @@ type scanner struct {
 	frames []sframe
 	kt     keyTracker
 	badPh  bool // an invalid placeholder was seen
+}
+
+// scanners are reused: a scanner on AppendJSON's stack escaped (its
+// slices do), which cost two allocations of every call.
+var scanners = sync.Pool{New: func() any {
+	return &scanner{recs: make([]encRec, 0, 16), frames: make([]sframe, 0, 8)}
+}}
+
+// release returns s to the pool, unless a large value made its buffers
+// large.
+func (s *scanner) release() {
+	if cap(s.recs) > 1024 || cap(s.frames) > 256 || cap(s.kt.buf) > 4096 {
+		return
+	}
+	s.j = nil
+	clear(s.frames[:cap(s.frames)]) // key sets of the frames
+	scanners.Put(s)
 }
 
 // phInvalid marks the encRec of a placeholder whose "num" is invalid.
