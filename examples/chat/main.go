@@ -133,17 +133,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	srv := &http.Server{
-		Handler: newMux(c, clientDir),
-		// Timeouts for everything but the Socket.IO connections, which
-		// socketIOTimeouts adjusts: a slow client cannot hold a connection
-		// with half a request, and idle keep-alive connections are closed.
-		// No WriteTimeout: a long-polling response waits for data.
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := newHTTPServer(newMux(c, clientDir), log)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	fmt.Fprintf(stdout, "chat: open http://%s/ in a browser (server %s, %s)\n", displayAddr(ln.Addr()), *name, mode)
@@ -164,39 +154,37 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return errors.Join(err, serr, herr)
 }
 
+// newHTTPServer returns the chat's http.Server, with timeouts: a slow
+// client cannot hold a connection with half a request (ReadHeaderTimeout,
+// and ReadTimeout for a request with its body, such as a long-polling POST),
+// and idle keep-alive connections are closed (IdleTimeout).
+//
+// ReadTimeout does not cut the long-lived Socket.IO requests: net/http
+// clears the read deadline once a request without a body (a long-polling
+// GET, a WebSocket upgrade) has been read, so a hijacked WebSocket
+// connection has none either (TestReadTimeoutSparesSocketIO). There is no
+// WriteTimeout: a long-polling response waits up to the ping interval for
+// data, and Engine.IO's heartbeat finds dead peers.
+func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
 // newMux routes the chat's requests: Socket.IO, the page and
 // socket.io-client's bundle.
 func newMux(c *chat, clientDir string) *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.Handle("/socket.io/", socketIOTimeouts(c.Handler()))
+	mux.Handle("/socket.io/", c.Handler())
 	mux.Handle("GET /socket.io-client/", http.StripPrefix("/socket.io-client/", http.FileServer(http.Dir(clientDir))))
 	static, _ := fs.Sub(staticFiles, "static")
 	mux.Handle("/", http.FileServerFS(static))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
 	return mux
-}
-
-// pollReadTimeout bounds the read of a long-polling request. net/http
-// cancels a request's context when the connection's read deadline passes,
-// and a long-polling GET stays open up to the Engine.IO ping interval
-// (25 s by default), so it needs more than the server's ReadTimeout.
-const pollReadTimeout = 90 * time.Second
-
-// socketIOTimeouts adjusts the connection's read deadline, which the
-// http.Server set from its ReadTimeout, for Socket.IO requests. A WebSocket
-// upgrade takes the connection over for as long as the client stays, and
-// keeps the deadline it had: it is cleared (Engine.IO's heartbeat finds dead
-// peers). A long-polling request gets pollReadTimeout.
-func socketIOTimeouts(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rc := http.NewResponseController(w)
-		if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
-			_ = rc.SetReadDeadline(time.Time{})
-		} else {
-			_ = rc.SetReadDeadline(time.Now().Add(pollReadTimeout))
-		}
-		next.ServeHTTP(w, r)
-	})
 }
 
 // findClientDist returns the directory of socket.io-client's browser
