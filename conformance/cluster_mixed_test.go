@@ -507,20 +507,23 @@ func mxClusterOpts(t *testing.T, kind string, impls []string, opts string) {
 			t.Fatalf("%s: B3: %+v", tag, ea)
 		}
 		// B2: binary ack payloads arrive as binary (the clients echo their
-		// first argument).
+		// first argument). With a JSON parser a remote ack's Buffer arrives
+		// as its JSON object, as in A1, so B2 applies to msgpack only.
 		var eb struct {
 			OK        bool
 			Responses []struct {
 				Echo map[string]string `json:"echo"`
 			}
 		}
-		sender.call(t, "POST", "/emit-ack", map[string]any{"event": ev("b2"), "args": []any{map[string]string{"$bin": "BAU="}}, "timeoutMs": 3000}, &eb)
-		if !eb.OK || len(eb.Responses) != 3 {
-			t.Fatalf("%s: B2: %+v", tag, eb)
-		}
-		for _, r := range eb.Responses {
-			if r.Echo["$bin"] != "BAU=" {
-				t.Fatalf("%s: B2: a binary ack arrived as %v", tag, r.Echo)
+		if !jsonParser {
+			sender.call(t, "POST", "/emit-ack", map[string]any{"event": ev("b2"), "args": []any{map[string]string{"$bin": "BAU="}}, "timeoutMs": 3000}, &eb)
+			if !eb.OK || len(eb.Responses) != 3 {
+				t.Fatalf("%s: B2: %+v", tag, eb)
+			}
+			for _, r := range eb.Responses {
+				if r.Echo["$bin"] != "BAU=" {
+					t.Fatalf("%s: B2: a binary ack arrived as %v", tag, r.Echo)
+				}
 			}
 		}
 
