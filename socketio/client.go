@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/url"
 	"sync/atomic"
@@ -551,7 +550,12 @@ func (s *ClientSocket) onPacketLocked(p *parser.Packet) {
 			_ = json.Unmarshal(p.Data, &reply)
 		}
 		if reply.SID == "" {
-			s.connectErrorLocked(errors.New("socketio: " + errOldServer))
+			// The reference client reports this and waits; no answer
+			// follows, so the socket stops connecting as after a refusal.
+			s.active, s.connecting = false, false
+			err := &ConnectError{Message: errOldServer}
+			s.connectErrorLocked(err)
+			s.notifyLocked(err)
 			return
 		}
 		s.onConnectLocked(reply.SID, reply.PID)

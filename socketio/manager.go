@@ -181,6 +181,7 @@ type Manager struct {
 	engines        []*engineio.ClientConn // every engine not known to be done
 	early          *engineClose           // close of the engine being opened
 	closeReason    string                 // reason to report for the engine being closed
+	closeErr       error                  // and the error behind it
 	openCancel     context.CancelFunc
 	sockets        map[string]*ClientSocket
 	backoff        backoff
@@ -406,13 +407,16 @@ func (m *Manager) openEngine(ctx context.Context, cancel context.CancelFunc, gen
 		m.pruneEnginesLocked()
 		m.engines = append(m.engines, eng)
 		if m.early != nil {
-			err = fmt.Errorf("socketio: connection closed at once: %s", m.early.reason)
+			err = lostError(m.early.reason, m.early.err)
 			m.early = nil
 		}
 	}
 	if err != nil {
 		m.onOpenErrorLocked(err, reconnect)
 		m.mu.Unlock()
+		if eng != nil {
+			_ = eng.Close() // closed already, unless a packet could not be decoded
+		}
 		return
 	}
 	m.engine = eng
@@ -531,21 +535,44 @@ func (m *Manager) onEngineClose(gen uint64, reason string, err error) {
 		return
 	}
 	if m.state == stateOpening {
-		m.early = &engineClose{reason, err} // Dial has not returned yet
+		if m.early == nil {
+			m.early = &engineClose{reason, err} // Dial has not returned yet
+		}
 		return
 	}
 	if m.closeReason != "" {
-		reason, m.closeReason = m.closeReason, ""
+		reason, err = m.closeReason, m.closeErr
+		m.closeReason, m.closeErr = "", nil
 	}
 	m.detachEngineLocked()
+	// Without a reconnection to wait for, a socket that was still
+	// connecting gets the error now: its Connect returns it.
+	var waitErr error
+	if m.opts.DisableReconnection || m.skipReconnect {
+		waitErr = lostError(reason, err)
+	}
 	for _, s := range m.sockets {
 		if s.active {
-			s.closeLocked(reason, nil, false)
+			var werr error
+			if !s.connected {
+				werr = waitErr
+			}
+			s.closeLocked(reason, werr, false)
 		}
 	}
 	if !m.opts.DisableReconnection && !m.skipReconnect {
 		m.reconnectLocked()
 	}
+}
+
+// lostError is the error of a connection that closed before a socket
+// connected: a *DisconnectError with the reason, and the cause if any.
+func lostError(reason string, cause error) error {
+	de := &DisconnectError{Reason: reason}
+	if cause == nil {
+		return fmt.Errorf("socketio: connection closed before the socket connected: %w", de)
+	}
+	return fmt.Errorf("socketio: connection closed before the socket connected: %w: %w", de, cause)
 }
 
 // onEngineMessage decodes a message of the engine of generation gen. It
@@ -555,9 +582,15 @@ func (m *Manager) onEngineMessage(gen uint64, dec parser.PacketDecoder, data []b
 	if err != nil {
 		m.mu.Lock()
 		var eng *engineio.ClientConn
-		if gen == m.gen && m.engine != nil {
-			m.closeReason = ReasonParseError
+		switch {
+		case gen != m.gen || m.closed:
+		case m.engine != nil:
+			m.closeReason, m.closeErr = ReasonParseError, err
 			eng = m.engine
+		case m.state == stateOpening && m.early == nil:
+			// A bad packet with the handshake: openEngine closes the
+			// engine and fails the attempt.
+			m.early = &engineClose{ReasonParseError, err}
 		}
 		m.mu.Unlock()
 		if eng != nil {
