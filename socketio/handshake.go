@@ -288,6 +288,11 @@ func arrayIndex(k string) (uint32, bool) {
 	if k == "" || len(k) > 10 || (len(k) > 1 && k[0] == '0') {
 		return 0, false
 	}
+	for i := 0; i < len(k); i++ {
+		if k[i] < '0' || k[i] > '9' {
+			return 0, false // most keys: no ParseUint, whose error allocates
+		}
+	}
 	n, err := strconv.ParseUint(k, 10, 32)
 	if err != nil || n == 1<<32-1 {
 		return 0, false
