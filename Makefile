@@ -1,13 +1,17 @@
-# gosio: `make run` starts the demo, `make test` runs every test.
+# gosio: `make run` starts the chat example, `make test` runs every test.
 GO ?= go
 STATICCHECK_VERSION ?= v0.8.2
 NPM_STAMP := conformance/node_modules/.npm-ci-stamp
 
-.PHONY: run test lint npm conformance-official bench clean
+.PHONY: run run-cluster test lint npm conformance-official bench clean
 
-## run: start the demo on :3000 (in-memory, no Redis needed)
+## run: start the chat example (examples/chat) on :3000, in memory (no Redis needed); it prints its URL
 run: npm
-	$(GO) run ./examples/demo
+	$(GO) run ./examples/chat
+
+## run-cluster: the chat as two servers on one private redis-server (free ports); it prints both URLs
+run-cluster: npm
+	examples/chat/run-cluster.sh
 
 ## npm: install the pinned Node test peers (engine.io-client, socket.io-client, ...)
 npm: $(NPM_STAMP)
