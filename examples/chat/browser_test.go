@@ -81,15 +81,15 @@ var installChromium = sync.OnceValue(func() error {
 		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
 		return cmd.CombinedOutput()
 	}
-	out, err := install()
-	if err != nil {
-		// The package lists may be missing or old.
-		if uout, uerr := exec.Command(apt, "update").CombinedOutput(); uerr != nil {
-			return fmt.Errorf("apt-get update: %v\n%s", uerr, tail(uout))
-		}
-		if out, err = install(); err != nil {
-			return fmt.Errorf("apt-get install chromium: %v\n%s", err, tail(out))
-		}
+	if _, err := install(); err == nil {
+		return nil
+	}
+	// The package lists may be missing or old.
+	if out, err := exec.Command(apt, "update").CombinedOutput(); err != nil {
+		return fmt.Errorf("apt-get update: %v\n%s", err, tail(out))
+	}
+	if out, err := install(); err != nil {
+		return fmt.Errorf("apt-get install chromium: %v\n%s", err, tail(out))
 	}
 	return nil
 })
