@@ -56,6 +56,17 @@ type DialOptions struct {
 	// DisableUpgrade keeps a connection on the transport it opened with.
 	DisableUpgrade bool
 
+	// MaxMessageSize bounds each packet from the server, as it travels: a
+	// WebSocket message, or one packet of a polling body (a binary one
+	// counted in its base64 form) after the body's gzip or deflate
+	// encoding is undone; a polling body of many packets may be longer. A larger packet closes
+	// the connection with ReasonTransportError and ErrMessageTooLarge
+	// (Dial returns it for the handshake, which may take 64 KiB whatever
+	// the bound, and whose polling body is bounded whole). Zero means
+	// DefaultMaxHTTPBufferSize (1 MB, the server's default); a negative
+	// value means no bound.
+	MaxMessageSize int64
+
 	// OnMessage, when not nil, is called with each message from the server:
 	// its text, or its bytes when binary is set. data belongs to the callee.
 	// Calls are made one at a time, in order, from the goroutine reading
@@ -70,6 +81,10 @@ type DialOptions struct {
 	// behind it.
 	OnClose func(reason string, err error)
 }
+
+// ErrMessageTooLarge closes a client connection whose server sent a packet
+// larger than DialOptions.MaxMessageSize.
+var ErrMessageTooLarge = errors.New("engineio: message from the server exceeds MaxMessageSize")
 
 // withDefaults returns a copy of o with the defaults applied.
 func (o *DialOptions) withDefaults() (*DialOptions, error) {
@@ -98,6 +113,9 @@ func (o *DialOptions) withDefaults() (*DialOptions, error) {
 		if t != TransportPolling && t != TransportWebSocket {
 			return nil, fmt.Errorf("unknown transport %q", t)
 		}
+	}
+	if c.MaxMessageSize == 0 {
+		c.MaxMessageSize = DefaultMaxHTTPBufferSize
 	}
 	c.Header = c.Header.Clone()
 	return &c, nil

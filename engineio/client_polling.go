@@ -1,29 +1,62 @@
 package engineio
 
 import (
+	"bufio"
 	"bytes"
+	"compress/gzip"
+	"compress/zlib"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"strings"
 )
 
 // openPolling performs the polling handshake and returns its packets, the
-// open packet first.
+// open packet first. The whole body is bounded by handshakeLimit.
 func (c *ClientConn) openPolling(ctx context.Context) ([]packet, error) {
-	body, err := c.pollRequest(ctx, http.MethodGet, nil)
+	resp, err := c.pollRequest(ctx, http.MethodGet, nil)
 	if err != nil {
 		return nil, err
 	}
-	pkts, err := decodePayload(body)
+	defer resp.Close()
+	rd := io.Reader(resp)
+	max := c.handshakeLimit()
+	if max > 0 {
+		rd = io.LimitReader(resp, max+1)
+	}
+	body, err := io.ReadAll(rd)
 	if err != nil {
 		return nil, err
 	}
-	return pkts, nil
+	if max > 0 && int64(len(body)) > max {
+		return nil, messageTooLarge(max)
+	}
+	return decodePayload(body)
 }
 
-// pollRequest sends one polling request and returns the response body.
-func (c *ClientConn) pollRequest(ctx context.Context, method string, body []byte) ([]byte, error) {
+// minHandshakeLimit is the least bound of the handshake: an open packet
+// takes about a hundred bytes, whatever MaxMessageSize says.
+const minHandshakeLimit = 64 << 10
+
+// handshakeLimit bounds the handshake's body or message: MaxMessageSize,
+// at least minHandshakeLimit; -1 for no bound.
+func (c *ClientConn) handshakeLimit() int64 {
+	if c.opts.MaxMessageSize < 0 {
+		return -1
+	}
+	return max(c.opts.MaxMessageSize, minHandshakeLimit)
+}
+
+// messageTooLarge is the error of a packet over the limit of max bytes.
+func messageTooLarge(max int64) error {
+	return fmt.Errorf("%w (%d bytes)", ErrMessageTooLarge, max)
+}
+
+// pollRequest sends one polling request and returns the response body,
+// with its Content-Encoding undone, for the caller to close.
+func (c *ClientConn) pollRequest(ctx context.Context, method string, body []byte) (io.ReadCloser, error) {
 	u := c.pollURL
 	u.RawQuery = c.requestQuery(TransportPolling)
 	var rd io.Reader
@@ -44,28 +77,99 @@ func (c *ClientConn) pollRequest(ctx context.Context, method string, body []byte
 	if err != nil {
 		return nil, err
 	}
-	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		resp.Body.Close()
 		return nil, newHTTPError(resp.StatusCode, b)
 	}
-	return io.ReadAll(resp.Body)
+	if resp.Uncompressed {
+		return resp.Body, nil // the transport undid its own gzip
+	}
+	// An Accept-Encoding of the caller's Header makes the transport leave
+	// the body as it came.
+	var dec io.ReadCloser
+	switch strings.ToLower(strings.TrimSpace(resp.Header.Get("Content-Encoding"))) {
+	case "", "identity":
+		return resp.Body, nil
+	case "gzip":
+		dec, err = gzip.NewReader(resp.Body)
+	case "deflate":
+		dec, err = zlib.NewReader(resp.Body)
+	default:
+		err = fmt.Errorf("unsupported Content-Encoding %q", resp.Header.Get("Content-Encoding"))
+	}
+	if err != nil {
+		resp.Body.Close()
+		return nil, err
+	}
+	return decodedBody{dec, resp.Body}, nil
+}
+
+// decodedBody reads a decompressed response body and closes both.
+type decodedBody struct {
+	io.ReadCloser // the decompressor
+	body          io.Closer
+}
+
+func (b decodedBody) Close() error {
+	_ = b.ReadCloser.Close()
+	return b.body.Close()
+}
+
+// readPayload reads the packets of a polling body one at a time and calls
+// fn with each, until the body ends or fn returns false; a packet of more
+// than max bytes (when max > 0) fails it with ErrMessageTooLarge. So a
+// long body is never held whole: at most one packet is.
+func readPayload(r io.Reader, max int64, fn func(packet) bool) error {
+	br := bufio.NewReaderSize(r, 4096)
+	var rec []byte
+	for n := 0; ; {
+		chunk, err := br.ReadSlice(recordSeparator)
+		if err != nil && !errors.Is(err, bufio.ErrBufferFull) && !errors.Is(err, io.EOF) {
+			return err
+		}
+		end := err == nil // chunk ends with the separator
+		if end {
+			chunk = chunk[:len(chunk)-1]
+		}
+		if max > 0 && int64(len(rec)+len(chunk)) > max {
+			return messageTooLarge(max)
+		}
+		// rec is a new slice for each packet: the data of a message goes to
+		// OnMessage, which keeps it.
+		rec = append(rec, chunk...)
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		if errors.Is(err, io.EOF) && n == 0 && len(rec) == 0 {
+			return parseError("empty payload")
+		}
+		p, perr := decodeText(rec)
+		if perr != nil {
+			return perr
+		}
+		n++
+		rec = nil
+		if !fn(p) || !end {
+			return nil
+		}
+	}
 }
 
 // poll is the polling reader: it sends one GET at a time and handles the
-// packets of each response, until the connection closes or an upgrade
-// pauses polling. It starts with the packets that came with the
-// handshake.
+// packets of each response as they are read, until the connection closes
+// or an upgrade pauses polling. It starts with the packets that came with
+// the handshake.
 func (c *ClientConn) poll(pkts []packet) {
-	for {
-		ok := true
-		for _, p := range pkts {
-			if ok = c.onPacket(p); !ok {
-				break
-			}
+	ok := true
+	for _, p := range pkts {
+		if ok = c.onPacket(p); !ok {
+			break
 		}
+	}
+	for ok {
 		c.mu.Lock()
-		stop := !ok || c.closed || c.pausing
+		stop := c.closed || c.pausing
 		if stop {
 			c.polling = false
 			c.cond.Broadcast()
@@ -75,14 +179,22 @@ func (c *ClientConn) poll(pkts []packet) {
 			break
 		}
 		body, err := c.pollRequest(c.ctx, http.MethodGet, nil)
+		if err == nil {
+			err = readPayload(body, c.opts.MaxMessageSize, func(p packet) bool {
+				ok = c.onPacket(p)
+				return ok
+			})
+			body.Close()
+		}
 		if err != nil {
 			c.fail(ReasonTransportError, err)
-			pkts = nil
-			continue
 		}
-		if pkts, err = decodePayload(body); err != nil {
-			c.fail(ReasonTransportError, err)
-		}
+	}
+	if !ok {
+		c.mu.Lock()
+		c.polling = false
+		c.cond.Broadcast()
+		c.mu.Unlock()
 	}
 	c.notifyClose() // a no-op when paused by an upgrade
 }
@@ -114,7 +226,12 @@ func (c *ClientConn) writePolling() {
 			}
 			buf = append(buf, m.pollingFrame()...)
 		}
-		if _, err := c.pollRequest(c.ctx, http.MethodPost, buf); err != nil {
+		resp, err := c.pollRequest(c.ctx, http.MethodPost, buf)
+		if err == nil {
+			_, _ = io.Copy(io.Discard, io.LimitReader(resp, 512)) // "ok"
+			resp.Close()
+		}
+		if err != nil {
 			if !errors.Is(err, context.Canceled) {
 				c.fail(ReasonTransportError, err)
 			}

@@ -3,6 +3,7 @@ package engineio
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 
 	"github.com/coder/websocket"
@@ -29,8 +30,8 @@ func (c *ClientConn) dialWebSocket(ctx context.Context) (*websocket.Conn, error)
 		return nil, err
 	}
 	// Messages from the server are not bound by the maxPayload it announces
-	// for messages from clients.
-	conn.SetReadLimit(-1)
+	// for messages from clients, but by MaxMessageSize.
+	conn.SetReadLimit(c.opts.MaxMessageSize)
 	return conn, nil
 }
 
@@ -41,11 +42,13 @@ func (c *ClientConn) openWebSocket(ctx context.Context) (*websocket.Conn, []pack
 	if err != nil {
 		return nil, nil, err
 	}
+	conn.SetReadLimit(c.handshakeLimit())
 	typ, data, err := conn.Read(ctx)
 	if err != nil {
 		_ = conn.CloseNow()
-		return nil, nil, err
+		return nil, nil, c.wsReadError(err)
 	}
+	conn.SetReadLimit(c.opts.MaxMessageSize)
 	if typ != websocket.MessageText {
 		_ = conn.CloseNow()
 		return nil, nil, parseError("binary frame instead of the open packet")
@@ -75,7 +78,7 @@ func (c *ClientConn) readWebSocket(conn *websocket.Conn, pkts []packet) {
 			if isClosedConn(err) || errors.Is(err, context.Canceled) {
 				reason = ReasonTransportClose
 			}
-			c.fail(reason, err)
+			c.fail(reason, c.wsReadError(err))
 			return
 		}
 		if typ == websocket.MessageBinary {
@@ -91,6 +94,15 @@ func (c *ClientConn) readWebSocket(conn *websocket.Conn, pkts []packet) {
 			return
 		}
 	}
+}
+
+// wsReadError marks the error of a read that passed the read limit with
+// ErrMessageTooLarge (the WebSocket is then closed with status 1009).
+func (c *ClientConn) wsReadError(err error) error {
+	if errors.Is(err, websocket.ErrMessageTooBig) {
+		return fmt.Errorf("%w: %w", ErrMessageTooLarge, err)
+	}
+	return err
 }
 
 // writeWebSocket writes the queue to conn until it is empty. Over a closing

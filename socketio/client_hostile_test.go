@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -175,4 +176,37 @@ func TestClientConnectWaitsWhileReconnecting(t *testing.T) {
 	clClose(t, s)
 	testutil.NoErr(t, s.Connect(clCtx(t)))
 	testutil.Equal(t, s.ID(), "abc")
+}
+
+// TestClientMaxMessageSize: ManagerOptions.MaxMessageSize reaches the
+// Engine.IO connection: a larger event disconnects the socket.
+func TestClientMaxMessageSize(t *testing.T) {
+	t.Parallel()
+	h := newHostileServer(t, func(ctx context.Context, c *websocket.Conn, msg string) bool {
+		if msg != "40" {
+			return true
+		}
+		return c.Write(ctx, websocket.MessageText, []byte(`40{"sid":"abc"}`)) == nil &&
+			c.Write(ctx, websocket.MessageText, []byte(`42["small"]`)) == nil &&
+			c.Write(ctx, websocket.MessageText, []byte(`42["big","`+strings.Repeat("x", 200)+`"]`)) == nil
+	})
+	s, err := NewClient(h.url, &ClientOptions{ManagerOptions: ManagerOptions{
+		DisableReconnection: true,
+		MaxMessageSize:      100,
+		Transports:          []string{engineio.TransportWebSocket},
+	}})
+	testutil.NoErr(t, err)
+	clClose(t, s)
+	events := make(chan string, 2)
+	s.OnAny(func(event string, _ Args) { events <- event })
+	reasons := make(chan string, 1)
+	s.OnDisconnect(func(reason string) { reasons <- reason })
+	testutil.NoErr(t, s.Connect(clCtx(t)))
+	testutil.Equal(t, clRecv(t, events, "small"), "small")
+	testutil.Equal(t, clRecv(t, reasons, "disconnect"), ReasonTransportError)
+	select {
+	case ev := <-events:
+		t.Errorf("event %q was delivered", ev)
+	default:
+	}
 }

@@ -44,6 +44,10 @@ type ManagerOptions struct {
 	Transports []string
 	// DisableUpgrade keeps connections on the transport they opened with.
 	DisableUpgrade bool
+	// MaxMessageSize bounds each Engine.IO packet from the server; see
+	// engineio.DialOptions.MaxMessageSize. Zero means 1 MB (the server's
+	// default MaxHTTPBufferSize); a negative value means no bound.
+	MaxMessageSize int64
 	// Parser is the wire format of the Socket.IO packets; it must be the
 	// server's. Nil means the default format of socket.io-parser;
 	// msgpackparser.Parser{} (package parser/msgpackparser) is the one of
@@ -386,6 +390,7 @@ func (m *Manager) openEngine(ctx context.Context, cancel context.CancelFunc, gen
 		HTTPClient:     m.opts.HTTPClient,
 		Transports:     m.opts.Transports,
 		DisableUpgrade: m.opts.DisableUpgrade,
+		MaxMessageSize: m.opts.MaxMessageSize,
 		OnMessage:      func(data []byte, binary bool) { m.onEngineMessage(gen, dec, data, binary) },
 		OnClose:        func(reason string, err error) { m.onEngineClose(gen, reason, err) },
 	})
