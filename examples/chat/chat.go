@@ -273,7 +273,10 @@ func (c *chat) afterJoin(s *socketio.Socket, rooms []string) {
 		return
 	}
 	in := s.Rooms()
-	for _, r := range rooms {
+	for i, r := range rooms {
+		if slices.Contains(rooms[:i], r) {
+			continue // asked twice in one request: answered once
+		}
 		if !slices.Contains(c.channels, r) || !slices.Contains(in, r) {
 			_ = s.Emit(EventDenied, deniedPayload{Room: r, Reason: "no such channel"})
 			continue

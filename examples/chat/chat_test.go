@@ -176,10 +176,11 @@ func TestChatInMemory(t *testing.T) {
 
 	alice := connect(t, url, "alice", true)
 	alice.wait(t, EventWelcome, `{"user":"alice","server":"solo","channels":["general","random","golang"]}`)
-	alice.emit(t, helper.EventJoin, roomsPayload{Rooms: []string{"general", "admin"}})
+	alice.emit(t, helper.EventJoin, roomsPayload{Rooms: []string{"general", "admin", "general"}})
 	alice.wait(t, EventJoined, `{"room":"general","history":[]}`)
 	alice.wait(t, EventDenied, `{"room":"admin","reason":"no such channel"}`)
 	alice.waitPresence(t, "general", "alice")
+	testutil.Equal(t, len(alice.got(EventJoined)), 1)
 	ci, _ := c.h.Client(alice.c.Socket().ID())
 	testutil.Equal(t, ci.Rooms[1:], []string{helper.RoomDefault, helper.RoomNotification, "general"})
 
