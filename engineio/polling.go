@@ -187,7 +187,10 @@ func (s *Session) handlePost(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusBadRequest)
 		return
 	}
-	pkts, err := decodePayload(body)
+	// A body is text: as the reference server decodes it, what is not
+	// UTF-8 becomes U+FFFD, so that no handler receives, and no client is
+	// relayed, invalid UTF-8 (a WebSocket closes with 1007 instead).
+	pkts, err := decodePayload(wellFormed(body))
 	if err != nil {
 		s.srv.logf(s, "bad payload", err)
 		s.closeWith(ReasonParseError, err, closeByError)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coder/websocket"
 )
@@ -48,8 +49,9 @@ var errProtocol = errors.New("engineio: WebSocket protocol error")
 // message's length (no bound when it is not positive).
 //
 // A close frame from the client ends reading with a websocket.CloseError.
-// When the client breaks the protocol or sends a message over limit,
-// readMessage sends the close frame that says so (1002, 1009) and returns
+// When the client breaks the protocol, sends a message over limit or a
+// text message that is not UTF-8, readMessage sends the close frame that
+// says so (1002, 1009, 1007, as the reference server) and returns
 // an error wrapping errProtocol; the caller then calls linger.
 func (r *wsRaw) readMessage(limit int64) (binary bool, data []byte, err error) {
 	inMessage := false
@@ -133,6 +135,12 @@ func (r *wsRaw) readMessage(limit int64) (binary bool, data []byte, err error) {
 			if data == nil {
 				data = []byte{}
 			}
+			if !binary && !utf8.Valid(data) {
+				// RFC 6455 section 8.1: a text message is UTF-8. Relayed
+				// as it came, it would make every client that receives
+				// it drop its connection, as this one is dropped here.
+				return false, nil, r.fail(websocket.StatusInvalidFramePayloadData, "invalid UTF-8 in a text message")
+			}
 			return binary, data, nil
 		}
 	}
@@ -199,6 +207,9 @@ func (r *wsRaw) onClose(payload []byte) error {
 	case len(payload) >= 2:
 		ce.Code = websocket.StatusCode(binary.BigEndian.Uint16(payload))
 		ce.Reason = string(payload[2:])
+		if !utf8.ValidString(ce.Reason) {
+			return r.fail(websocket.StatusInvalidFramePayloadData, "a close reason that is not UTF-8")
+		}
 		if !validCloseCode(ce.Code) {
 			return r.fail(websocket.StatusProtocolError, fmt.Sprintf("invalid close code %d", ce.Code))
 		}

@@ -6,7 +6,9 @@ import (
 	"crypto/sha1"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/http"
+	"unicode/utf8"
 
 	"github.com/coder/websocket"
 )
@@ -109,6 +111,12 @@ func (c wsConn) read(limit int64) (binary bool, data []byte, err error) {
 		return c.raw.readMessage(limit)
 	}
 	typ, data, err := readWS(context.Background(), c.lib)
+	if err == nil && typ == websocket.MessageText && !utf8.Valid(data) {
+		// The library does not check text messages; the close is the
+		// raw reader's (see wsRaw.readMessage).
+		_ = c.lib.Close(websocket.StatusInvalidFramePayloadData, "invalid UTF-8")
+		return false, nil, fmt.Errorf("%w: received invalid UTF-8 in a text message", errProtocol)
+	}
 	return typ == websocket.MessageBinary, data, err
 }
 
