@@ -691,7 +691,11 @@ func (s *ClientSocket) onEventLocked(p *parser.Packet) {
 		return
 	}
 	if !s.connected {
-		s.receiveBuffer = append(s.receiveBuffer, &inEvent{event, args, ack})
+		// The reference server sends no event before its CONNECT reply:
+		// beyond MaxQueuedEvents, such events are dropped.
+		if len(s.receiveBuffer) < s.m.opts.MaxQueuedEvents {
+			s.receiveBuffer = append(s.receiveBuffer, &inEvent{event, args, ack})
+		}
 		return
 	}
 	s.emitEventLocked(event, args, ack)
@@ -706,7 +710,7 @@ func (s *ClientSocket) emitEventLocked(event string, args Args, ack Ack) {
 			s.lastOffset, s.hasOffset = off, true
 		}
 	}
-	s.m.dispatchLocked(func() { s.handleEvent(event, args, ack) })
+	s.m.dispatchEventLocked(func() { s.handleEvent(event, args, ack) })
 }
 
 // handleEvent runs the OnAny listeners and the handlers of an event.

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -208,5 +210,162 @@ func TestClientMaxMessageSize(t *testing.T) {
 	case ev := <-events:
 		t.Errorf("event %q was delivered", ev)
 	default:
+	}
+}
+
+// floodScript answers CONNECT, then sends n events "tick" i (0 <= i < n)
+// of pad bytes each, as fast as the client takes them (n < 0: until the
+// test ends).
+func floodScript(n, pad int) func(ctx context.Context, c *websocket.Conn, msg string) bool {
+	return func(ctx context.Context, c *websocket.Conn, msg string) bool {
+		if msg != "40" {
+			return true
+		}
+		if c.Write(ctx, websocket.MessageText, []byte(`40{"sid":"abc"}`)) != nil {
+			return false
+		}
+		go func() {
+			p := strings.Repeat("x", pad)
+			for i := 0; n < 0 || i < n; i++ {
+				if c.Write(ctx, websocket.MessageText, []byte(`42["tick",`+strconv.Itoa(i)+`,"`+p+`"]`)) != nil {
+					return
+				}
+			}
+		}()
+		return true
+	}
+}
+
+// TestClientNoHandlerAfterClose: once Manager.Close returns, no handler
+// runs or starts, although the server floods the client and handlers are
+// slow; the disconnect handlers run before Close returns (issue 17,
+// item 7).
+func TestClientNoHandlerAfterClose(t *testing.T) {
+	t.Parallel()
+	h := newHostileServer(t, floodScript(-1, 16))
+	s, err := NewClient(h.url, &ClientOptions{ManagerOptions: ManagerOptions{
+		DisableReconnection: true,
+		Transports:          []string{engineio.TransportWebSocket},
+	}})
+	testutil.NoErr(t, err)
+	var (
+		closed  atomic.Bool
+		running atomic.Int32
+		calls   atomic.Int64
+		late    atomic.Int64 // handlers started after Close returned
+	)
+	started := make(chan struct{}, 1)
+	s.On("tick", func(int) {
+		running.Add(1)
+		defer running.Add(-1)
+		if closed.Load() {
+			late.Add(1)
+		}
+		if calls.Add(1) == 100 {
+			started <- struct{}{}
+		}
+		time.Sleep(100 * time.Microsecond)
+	})
+	disconnects := make(chan string, 1)
+	s.OnDisconnect(func(reason string) {
+		if closed.Load() {
+			late.Add(1)
+		}
+		disconnects <- reason
+	})
+	testutil.NoErr(t, s.Connect(clCtx(t)))
+	clRecv(t, started, "100 handler calls")
+	testutil.NoErr(t, s.Manager().Close())
+	closed.Store(true)
+	if n := running.Load(); n != 0 {
+		t.Errorf("%d handlers still run after Close returned", n)
+	}
+	select {
+	case reason := <-disconnects:
+		testutil.Equal(t, reason, ReasonForcedClose)
+	default:
+		t.Error("the disconnect handlers did not run before Close returned")
+	}
+	time.Sleep(500 * time.Millisecond)
+	t.Logf("%d handler calls before Close returned, %d in the 500ms after", calls.Load()-late.Load(), late.Load())
+	if n := late.Load(); n != 0 {
+		t.Errorf("%d handlers started after Close returned", n)
+	}
+}
+
+// TestClientCloseFromHandlerRunsDisconnect: Close called from a handler
+// returns (it does not wait for that handler) after the disconnect
+// handlers ran, and no other handler starts afterwards.
+func TestClientCloseFromHandlerRunsDisconnect(t *testing.T) {
+	t.Parallel()
+	h := newHostileServer(t, floodScript(-1, 16))
+	s, err := NewClient(h.url, &ClientOptions{ManagerOptions: ManagerOptions{
+		Transports: []string{engineio.TransportWebSocket},
+	}})
+	testutil.NoErr(t, err)
+	var (
+		closed atomic.Bool
+		late   atomic.Int64
+		order  []string
+	)
+	done := make(chan struct{})
+	s.On("tick", func(i int) {
+		if closed.Load() {
+			late.Add(1)
+			return
+		}
+		if i == 50 {
+			_ = s.Manager().Close()
+			closed.Store(true)
+			order = append(order, "closed")
+			close(done)
+		}
+	})
+	s.OnDisconnect(func(reason string) { order = append(order, reason) })
+	testutil.NoErr(t, s.Connect(clCtx(t)))
+	clRecv(t, done, "Close from the handler")
+	time.Sleep(200 * time.Millisecond)
+	testutil.Equal(t, late.Load(), int64(0))
+	testutil.Equal(t, order, []string{ReasonForcedClose, "closed"})
+}
+
+// TestClientHandlerQueueBound: while a handler is slow, the queue of
+// handlers holds at most MaxQueuedEvents events and the Manager stops
+// reading meanwhile; no event is lost, and they arrive in order.
+func TestClientHandlerQueueBound(t *testing.T) {
+	t.Parallel()
+	const events, bound = 5000, 64
+	h := newHostileServer(t, floodScript(events, 1000))
+	s, err := NewClient(h.url, &ClientOptions{ManagerOptions: ManagerOptions{
+		Transports:      []string{engineio.TransportWebSocket},
+		MaxQueuedEvents: bound,
+	}})
+	testutil.NoErr(t, err)
+	clClose(t, s)
+	release := make(chan struct{})
+	got := make(chan int, events)
+	s.On("tick", func(i int) {
+		if i == 0 {
+			<-release
+		}
+		got <- i
+	})
+	testutil.NoErr(t, s.Connect(clCtx(t)))
+	m := s.Manager()
+	queued := func() int {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		return len(m.tasks)
+	}
+	clEventually(t, "a full queue", func() bool { return queued() >= bound })
+	time.Sleep(300 * time.Millisecond) // the flood goes on meanwhile
+	if n := queued(); n > bound {
+		t.Errorf("%d handlers queued, want at most %d", n, bound)
+	}
+	close(release)
+	for want := range events {
+		if i := clRecv(t, got, "event "+strconv.Itoa(want)); i != want {
+			t.Fatalf("event %d arrived as number %d", i, want)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package socketio
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"runtime"
 	"sync"
 	"time"
 
@@ -22,6 +24,9 @@ const (
 	DefaultReconnectionDelayMax = 5 * time.Second
 	DefaultRandomizationFactor  = 0.5
 	DefaultOpenTimeout          = 20 * time.Second
+	// DefaultMaxQueuedEvents is the default of
+	// ManagerOptions.MaxQueuedEvents.
+	DefaultMaxQueuedEvents = 256
 )
 
 // ManagerOptions configures a Manager. The zero value of every field
@@ -69,6 +74,20 @@ type ManagerOptions struct {
 	// reference's jitter formula. Zero means 0.5; a negative value (or one
 	// above 1) disables the jitter.
 	RandomizationFactor float64
+	// MaxQueuedEvents bounds the events received and waiting for their
+	// handlers (and OnAny listeners). When that many wait, the Manager
+	// stops reading its connection until a handler returns, as a Node
+	// client whose event loop is busy does: no event is dropped and the
+	// order is kept, TCP slows the server down, and a handler that blocks
+	// for long makes the heartbeat time the connection out (then the
+	// Manager reconnects). So a handler that waits in EmitWithAck while
+	// the queue is full waits for an answer that cannot be read until its
+	// context ends: give it a deadline. Events received before the
+	// socket connected (the reference server sends none) are kept up to
+	// the same bound and dropped beyond it. The queue's memory is at most
+	// about MaxQueuedEvents × MaxMessageSize. Zero means
+	// DefaultMaxQueuedEvents.
+	MaxQueuedEvents int
 	// Timeout bounds the opening of each Engine.IO connection, up to the
 	// server's handshake. Zero means 20s; a negative value means no bound.
 	Timeout time.Duration
@@ -96,6 +115,9 @@ func (o *ManagerOptions) withDefaults() *ManagerOptions {
 	}
 	if c.Timeout == 0 {
 		c.Timeout = DefaultOpenTimeout
+	}
+	if c.MaxQueuedEvents <= 0 {
+		c.MaxQueuedEvents = DefaultMaxQueuedEvents
 	}
 	if c.ReconnectionAttempts < 0 {
 		c.ReconnectionAttempts = 0
@@ -168,7 +190,8 @@ const (
 // order of the events, on a goroutine that exists only while there is
 // work; never under the Manager's lock nor on the goroutine reading the
 // connection, so a handler may block, emit, and wait for acknowledgements.
-// All methods are safe for concurrent use.
+// Events waiting for their handlers are bounded by
+// ManagerOptions.MaxQueuedEvents. All methods are safe for concurrent use.
 type Manager struct {
 	url  string
 	opts *ManagerOptions
@@ -199,9 +222,12 @@ type Manager struct {
 	onRecErr    []func(err error)
 	onRecFailed []func()
 
-	tasks     []func()
-	running   bool // the dispatcher runs
-	inHandler bool
+	tasks      []clientTask
+	events     int  // event tasks in tasks
+	running    bool // the dispatcher runs
+	inHandler  bool
+	dispatcher uint64 // goroutine id of the dispatcher
+	finished   bool   // Close returned: no handler is queued any more
 	workers   sync.WaitGroup // goroutines opening connections or calling AuthFunc
 	ctx       context.Context
 	cancel    context.CancelFunc // on Close
@@ -291,11 +317,16 @@ func (m *Manager) OnReconnectFailed(fn func()) {
 
 // Close closes the Manager for good: its connection closes, reconnection
 // stops, its connected sockets disconnect with reason "forced close" and
-// every waiting EmitWithAck and Connect fails. Close waits for the
-// Manager's goroutines to end, except for a handler that is running (such
-// as the one calling Close), which finishes on its own; the handlers
-// already queued, the disconnect handlers included, run after it. Close is
-// idempotent and returns nil.
+// every waiting EmitWithAck and Connect fails.
+//
+// The events still waiting for their handlers are dropped, as a Node
+// client emits nothing after it closed; the connect, disconnect and
+// reconnection handlers already queued, and the disconnect handlers of
+// Close, run before Close returns. Close waits for the Manager's
+// goroutines, the handler that is running included, except when it is
+// called from a handler: then it runs those handlers itself and returns
+// while that handler goes on. After Close returns, no handler starts.
+// Close is idempotent and returns nil.
 func (m *Manager) Close() error {
 	m.mu.Lock()
 	var eng *engineio.ClientConn
@@ -308,9 +339,11 @@ func (m *Manager) Close() error {
 			m.reconnectTimer.Stop()
 		}
 		eng = m.detachEngineLocked()
+		m.dropEventsLocked()
 		for _, s := range m.sockets {
 			s.closeLocked(ReasonForcedClose, ErrClientClosed, true)
 		}
+		m.cond.Broadcast() // a reader waiting for room in the queue gives up
 	}
 	m.mu.Unlock()
 	if eng != nil {
@@ -324,12 +357,47 @@ func (m *Manager) Close() error {
 	for _, e := range engines {
 		<-e.Done()
 	}
+	var self uint64
 	m.mu.Lock()
-	for m.running && !m.inHandler {
-		m.cond.Wait()
+	if m.running && m.inHandler {
+		m.mu.Unlock()
+		self = goid() // only here: it costs a stack header
+		m.mu.Lock()
 	}
+	if m.running && m.inHandler && self == m.dispatcher {
+		// Called from a handler: run what is left in its place.
+		for len(m.tasks) > 0 {
+			t := m.popLocked()
+			m.mu.Unlock()
+			t.fn()
+			m.mu.Lock()
+		}
+	} else {
+		for m.running {
+			m.cond.Wait()
+		}
+	}
+	m.finished = true
+	m.tasks = nil
 	m.mu.Unlock()
 	return nil
+}
+
+// goid returns the id of the calling goroutine, read from the header of
+// its stack trace ("goroutine 18 [running]:"): Close uses it to tell
+// whether a handler called it.
+func goid() uint64 {
+	var buf [64]byte
+	b := buf[:runtime.Stack(buf[:], false)]
+	b = bytes.TrimPrefix(b, []byte("goroutine "))
+	var id uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			break
+		}
+		id = id*10 + uint64(c-'0')
+	}
+	return id
 }
 
 // detachEngineLocked forgets the current engine (its callbacks are
@@ -607,6 +675,12 @@ func (m *Manager) onEngineMessage(gen uint64, dec parser.PacketDecoder, data []b
 		return
 	}
 	m.mu.Lock()
+	if p.Type == parser.Event || p.Type == parser.BinaryEvent {
+		// The queue of handlers is full: stop reading until one returns.
+		for m.events >= m.opts.MaxQueuedEvents && gen == m.gen && !m.closed {
+			m.cond.Wait()
+		}
+	}
 	if gen != m.gen || m.closed {
 		m.mu.Unlock()
 		return
@@ -660,26 +734,73 @@ func (m *Manager) sendLocked(frames []*engineio.Message, volatile bool) bool {
 	return m.engine.Send(frames...) == nil
 }
 
-// dispatchLocked queues fn to run on the dispatcher, after the functions
-// already queued.
-func (m *Manager) dispatchLocked(fn func()) {
-	m.tasks = append(m.tasks, fn)
+// A clientTask is a function queued for the dispatcher: the handlers of an
+// event (or the OnAny listeners of one), or of a change of state.
+type clientTask struct {
+	fn    func()
+	event bool // dropped by Close, bounded by MaxQueuedEvents
+}
+
+// dispatchLocked queues the handlers of a change of state to run on the
+// dispatcher, after the functions already queued.
+func (m *Manager) dispatchLocked(fn func()) { m.pushLocked(clientTask{fn: fn}) }
+
+// dispatchEventLocked queues the handlers of an event, counted in
+// MaxQueuedEvents; once Close began, it drops them.
+func (m *Manager) dispatchEventLocked(fn func()) {
+	if m.closed {
+		return
+	}
+	m.events++
+	m.pushLocked(clientTask{fn: fn, event: true})
+}
+
+func (m *Manager) pushLocked(t clientTask) {
+	if m.finished {
+		return
+	}
+	m.tasks = append(m.tasks, t)
 	if !m.running {
 		m.running = true
 		go m.drain()
 	}
 }
 
+// popLocked takes the next task out of the queue.
+func (m *Manager) popLocked() clientTask {
+	t := m.tasks[0]
+	m.tasks[0] = clientTask{}
+	m.tasks = m.tasks[1:]
+	if t.event {
+		m.events--
+		m.cond.Broadcast() // room for a reader waiting in onEngineMessage
+	}
+	return t
+}
+
+// dropEventsLocked drops the queued event tasks.
+func (m *Manager) dropEventsLocked() {
+	kept := m.tasks[:0]
+	for _, t := range m.tasks {
+		if !t.event {
+			kept = append(kept, t)
+		}
+	}
+	clear(m.tasks[len(kept):])
+	m.tasks = kept
+	m.events = 0
+}
+
 // drain runs queued functions until there is none left.
 func (m *Manager) drain() {
+	id := goid()
 	m.mu.Lock()
+	m.dispatcher = id
 	for len(m.tasks) > 0 {
-		t := m.tasks[0]
-		m.tasks[0] = nil
-		m.tasks = m.tasks[1:]
+		t := m.popLocked()
 		m.inHandler = true
 		m.mu.Unlock()
-		t()
+		t.fn()
 		m.mu.Lock()
 		m.inHandler = false
 		m.cond.Broadcast()
