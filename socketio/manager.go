@@ -226,11 +226,11 @@ type Manager struct {
 	events     int  // event tasks in tasks
 	running    bool // the dispatcher runs
 	inHandler  bool
-	dispatcher uint64 // goroutine id of the dispatcher
-	finished   bool   // Close returned: no handler is queued any more
-	workers   sync.WaitGroup // goroutines opening connections or calling AuthFunc
-	ctx       context.Context
-	cancel    context.CancelFunc // on Close
+	dispatcher uint64         // goroutine id of the dispatcher
+	finished   bool           // Close returned: no handler is queued any more
+	workers    sync.WaitGroup // goroutines opening connections or calling AuthFunc
+	ctx        context.Context
+	cancel     context.CancelFunc // on Close
 }
 
 type engineClose struct {
