@@ -206,3 +206,41 @@ func TestClientMaxMessageSizeHandshake(t *testing.T) {
 		t.Fatalf("Dial = %v, want ErrMessageTooLarge", err)
 	}
 }
+
+// TestClientPollingCloseAlone: over polling, Close sends the queued
+// packets, waits for that POST to end, then sends the close packet in a
+// POST of its own, as the reference client does; a server that gets the
+// last packets and the close in one payload may report "transport close"
+// instead of what the packets said.
+func TestClientPollingCloseAlone(t *testing.T) {
+	t.Parallel()
+	f := newFakeEIO(t, 60_000, 60_000, 1000, false)
+	gate := make(chan struct{})
+	f.mu.Lock()
+	f.postGate = gate
+	f.mu.Unlock()
+	c, _, closes := dialTest(t, f.hs.URL, DialOptions{Transports: []string{TransportPolling}})
+	testutil.NoErr(t, c.SendText([]byte("first")))
+	waitFor(t, "the first POST", func() bool {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return f.posts == 1
+	})
+	testutil.NoErr(t, c.SendText([]byte("last")))
+	closed := make(chan struct{})
+	go func() {
+		defer close(closed)
+		_ = c.Close()
+	}()
+	close(gate)
+	var got []string
+	for len(got) < 3 {
+		got = append(got, next(t, f.posted, "POST"))
+	}
+	testutil.Equal(t, got, []string{"4first", "4last", "1"})
+	next(t, closed, "Close")
+	testutil.Equal(t, next(t, closes, "OnClose").Reason, ReasonForcedClose)
+	f.mu.Lock()
+	testutil.Equal(t, f.maxPosts, 1)
+	f.mu.Unlock()
+}

@@ -248,12 +248,22 @@ func (c *ClientConn) writePolling() {
 // takeBatchLocked removes and returns the first queued messages that fit
 // in one POST: the size of the payload is the sum of the packets' encoded
 // sizes plus one separator between two, and a payload of more than one
-// packet is cut before the packet that takes it over maxPayload.
+// packet is cut before the packet that takes it over maxPayload. The
+// close packet goes alone, once the POST before it has ended, as the
+// reference client sends it: a server that gets packets and the close in
+// one payload may close the session before it handles them (Node then
+// reports "transport close" for a socket that sent its DISCONNECT).
 func (c *ClientConn) takeBatchLocked() []*Message {
 	n := len(c.queue)
+	for i, m := range c.queue {
+		if m == closeMessage {
+			n = max(i, 1)
+			break
+		}
+	}
 	if c.maxPayload > 0 && n > 1 {
 		size := 0
-		for i, m := range c.queue {
+		for i, m := range c.queue[:n] {
 			size += len(m.pollingFrame())
 			if i > 0 {
 				size++

@@ -1,12 +1,16 @@
 package socketio
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -737,5 +741,90 @@ func clWantErr(tb testing.TB, err, target error) {
 	tb.Helper()
 	if !errors.Is(err, target) {
 		tb.Errorf("error %v, want %v", err, target)
+	}
+}
+
+// clDisconnectServer is a Node socket.io 4.8 server, polling only, that
+// prints the reason of each socket's disconnection.
+const clDisconnectServer = `
+import { createServer } from "node:http";
+import { Server } from "socket.io";
+const http = createServer();
+const io = new Server(http, { transports: ["polling"] });
+io.on("connection", (socket) => {
+  socket.on("bye", () => {});
+  socket.on("disconnect", (reason) => console.log(JSON.stringify({ ev: "disconnect", reason })));
+});
+http.listen(0, "127.0.0.1", () => console.log(JSON.stringify({ ev: "listening", port: http.address().port })));
+process.stdin.on("end", () => process.exit(0));
+process.stdin.resume();
+`
+
+// TestClientPollingDisconnectReasonNode: a Go client that emits and then
+// closes over polling is seen by the Node server as a "client namespace
+// disconnect", as the reference client is: the close packet goes in a
+// POST of its own, after the one carrying the DISCONNECT.
+func TestClientPollingDisconnectReasonNode(t *testing.T) {
+	t.Parallel()
+	node := testutil.NeedTool(t, "node")
+	conf, err := filepath.Abs(filepath.Join("..", "conformance"))
+	testutil.NoErr(t, err)
+	if _, err := os.Stat(filepath.Join(conf, "node_modules", "socket.io", "package.json")); err != nil {
+		if testutil.InCI() {
+			t.Fatalf("conformance/node_modules lacks socket.io (run make npm): %v", err)
+		}
+		t.Skip("SKIPPED: conformance/node_modules lacks socket.io; run `make npm` to run this test against Node")
+	}
+	cmd := exec.Command(node, "--input-type=module", "-e", clDisconnectServer)
+	cmd.Dir = conf // bare imports resolve from conformance/node_modules
+	stdin, err := cmd.StdinPipe()
+	testutil.NoErr(t, err)
+	out, err := cmd.StdoutPipe()
+	testutil.NoErr(t, err)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	testutil.NoErr(t, cmd.Start())
+	lines := make(chan map[string]any, 64)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			var v map[string]any
+			if json.Unmarshal(sc.Bytes(), &v) == nil {
+				lines <- v
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		_ = stdin.Close()
+		for range lines {
+		}
+		_ = cmd.Wait()
+	})
+	ready, ok := <-lines
+	if !ok || ready["ev"] != "listening" {
+		t.Fatalf("node did not start: %v %s", ready, stderr.String())
+	}
+	url := "http://127.0.0.1:" + strconv.Itoa(int(ready["port"].(float64)))
+
+	const rounds = 20
+	var reasons []string
+	for range rounds {
+		s, err := NewClient(url, &ClientOptions{ManagerOptions: ManagerOptions{Transports: []string{engineio.TransportPolling}}})
+		testutil.NoErr(t, err)
+		testutil.NoErr(t, s.Connect(clCtx(t)))
+		testutil.NoErr(t, s.Emit("bye", strings.Repeat("x", 1000)))
+		testutil.NoErr(t, s.Close())
+		v := clRecv(t, lines, "the server's disconnect")
+		reasons = append(reasons, v["reason"].(string))
+	}
+	bad := 0
+	for _, r := range reasons {
+		if r != ReasonClientNamespaceDisconnect {
+			bad++
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%d of %d disconnections reported otherwise than %q: %v", bad, rounds, ReasonClientNamespaceDisconnect, reasons)
 	}
 }
