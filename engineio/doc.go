@@ -24,9 +24,12 @@
 //
 // An idle WebSocket session costs one goroutine, its reader. Writes go
 // through a per-session queue, drained by a flusher goroutine that exists
-// only while there is something to write; the queue is capped by
-// Options.SendQueueLimit, past which the session is closed (volatile sends
-// are dropped instead). A polling session has no goroutine of its own
+// only while there is something to write. A client that does not read is
+// cut: a queue past Options.SendQueueLimit whose transport takes nothing
+// for Options.SlowClientTimeout closes the session, and so does a queue
+// past 64 times the limit; a client that reads may have more queued than
+// the limit meanwhile (volatile sends are dropped whenever anything is
+// queued). A polling session has no goroutine of its own
 // between requests. Each session has one timer for its heartbeat. What the
 // session keeps of its opening request is copied into a RequestInfo.
 //

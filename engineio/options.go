@@ -16,6 +16,7 @@ const (
 	DefaultMaxHTTPBufferSize        = 1_000_000
 	DefaultHTTPCompressionThreshold = 1024
 	DefaultSendQueueLimit           = 1 << 20
+	DefaultSlowClientTimeout        = 5 * time.Second
 	DefaultCloseTimeout             = 30 * time.Second
 )
 
@@ -81,11 +82,20 @@ type Options struct {
 	// the handshake.
 	InitialPacket []byte
 
-	// SendQueueLimit caps the bytes queued for one session. A message that
-	// would pass the cap closes the session ("transport error" with
-	// ErrSlowClient); a volatile message is dropped instead. A message is
-	// always accepted into an empty queue. Zero means 1 MiB.
+	// SendQueueLimit is how many bytes may wait for a client that does not
+	// read. A session whose queue is past it while its transport takes
+	// nothing (no bytes written to the WebSocket, no GET that takes the
+	// queue) for SlowClientTimeout is closed ("transport error" with
+	// ErrSlowClient). While the client reads, the queue may grow past the
+	// limit, as bursts queue faster than any socket drains, up to 64 times
+	// the limit: a message that would pass that bound closes the session
+	// at once. Volatile messages are dropped whenever anything is queued.
+	// Zero means 1 MiB.
 	SendQueueLimit int
+	// SlowClientTimeout is how long a session whose queue is past
+	// SendQueueLimit may go without its transport taking anything before
+	// it is closed as a slow client. Zero means 5s.
+	SlowClientTimeout time.Duration
 
 	// Logger receives protocol errors caused by clients, at debug level.
 	// Nil means slog.Default().
@@ -140,6 +150,9 @@ func (o *Options) withDefaults() *Options {
 	}
 	if c.SendQueueLimit <= 0 {
 		c.SendQueueLimit = DefaultSendQueueLimit
+	}
+	if c.SlowClientTimeout <= 0 {
+		c.SlowClientTimeout = DefaultSlowClientTimeout
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

@@ -40,6 +40,7 @@ func (s *Session) releasePollLocked(final *Message, takeQueue bool) {
 	if takeQueue {
 		w.msgs = s.takeQueueLocked()
 		s.queued = 0
+		s.taken.Add(1)
 	}
 	w.final = final
 	close(w.ch)
@@ -87,6 +88,7 @@ func (s *Session) handleGet(w http.ResponseWriter, r *http.Request) {
 	if len(s.queue) > 0 {
 		msgs := s.takeQueueLocked()
 		s.queued = 0
+		s.taken.Add(1)
 		s.mu.Unlock()
 		s.srv.writePayload(w, r, msgs, nil)
 		s.mu.Lock()

@@ -831,15 +831,33 @@ func TestSendQueueLimit(t *testing.T) {
 		o.SendQueueLimit = 100
 		return o
 	}
-	t.Run("exceeded closes the session", func(t *testing.T) {
+	t.Run("exceeded with no poll closes the session", func(t *testing.T) {
+		t.Parallel()
+		o := opts()
+		o.SlowClientTimeout = 50 * time.Millisecond
+		ts := newTestServer(t, o, nil)
+		sid := ts.openPolling(t)
+		s := ts.eio.Session(sid)
+		msg := bytes.Repeat([]byte("x"), 59) // 60 bytes with the type
+		testutil.NoErr(t, s.SendText(msg))
+		testutil.NoErr(t, s.SendText(msg)) // past the limit: the client has SlowClientTimeout to poll
+		ts.wantClose(t, sid, ReasonTransportError, ErrSlowClient)
+		if err := s.SendText(msg); !errors.Is(err, ErrClosed) {
+			t.Fatalf("Send after the close: %v, want ErrClosed", err)
+		}
+		wantError(t, ts.poll(t, sid), 400, 1, "Session ID unknown")
+	})
+	t.Run("past the hard bound closes the session at once", func(t *testing.T) {
 		t.Parallel()
 		ts := newTestServer(t, opts(), nil)
 		sid := ts.openPolling(t)
 		s := ts.eio.Session(sid)
 		msg := bytes.Repeat([]byte("x"), 59) // 60 bytes with the type
-		testutil.NoErr(t, s.SendText(msg))
+		for range 100 * slowClientBound / 60 {
+			testutil.NoErr(t, s.SendText(msg))
+		}
 		if err := s.SendText(msg); !errors.Is(err, ErrSlowClient) {
-			t.Fatalf("second Send: %v, want ErrSlowClient", err)
+			t.Fatalf("Send past %d bytes: %v, want ErrSlowClient", 100*slowClientBound, err)
 		}
 		ts.wantClose(t, sid, ReasonTransportError, ErrSlowClient)
 		if err := s.SendText(msg); !errors.Is(err, ErrClosed) {

@@ -1,6 +1,7 @@
 package engineio
 
 import (
+	"math"
 	"net/http"
 	"net/url"
 	"sync"
@@ -81,6 +82,14 @@ type Session struct {
 	spare     []*Message // recycled backing array for queue
 	queued    int        // bytes queued or being written
 
+	// The slow-consumer check (see admitLocked): taken counts the writes
+	// and GETs by which the transport took queued bytes; slowTimer runs
+	// while the queue is past SendQueueLimit, and slowMark is taken as it
+	// was when the timer was armed.
+	taken     atomic.Uint64
+	slowMark  uint64
+	slowTimer *time.Timer
+
 	poll    *pollWaiter // pending GET
 	posting bool
 
@@ -148,8 +157,9 @@ func (s *Session) notifyClose(reason string, err error) {
 func (s *Session) Done() <-chan struct{} { return s.done }
 
 // Send queues m for the client without blocking. It returns ErrClosed after
-// the session closed and ErrSlowClient when m would pass SendQueueLimit, in
-// which case the session is closed.
+// the session closed and ErrSlowClient when m would pass the hard bound of
+// the queue (64 times SendQueueLimit), in which case the session is closed;
+// see Options.SendQueueLimit.
 func (s *Session) Send(m *Message) error {
 	s.mu.Lock()
 	if err := s.admitLocked(m.size()); err != nil {
@@ -160,20 +170,59 @@ func (s *Session) Send(m *Message) error {
 	return nil
 }
 
+// slowClientBound is how many times SendQueueLimit a queue may hold while
+// its client reads, before the session is closed whatever the client does.
+const slowClientBound = 64
+
 // admitLocked checks that size more bytes may be queued. If not, it
 // unlocks s.mu and returns ErrClosed after the session closed, or closes
-// the session and returns ErrSlowClient when the bytes would pass
-// SendQueueLimit.
+// the session and returns ErrSlowClient when the bytes would pass the hard
+// bound.
+//
+// What decides that a client is slow is not how much is queued, since a
+// burst (a broadcast loop, the echoes of a long POST) queues faster than
+// any transport drains, but whether the transport takes it: past
+// SendQueueLimit, a timer checks every SlowClientTimeout that something
+// was taken meanwhile (see checkSlow).
 func (s *Session) admitLocked(size int) error {
 	if s.closed {
 		s.mu.Unlock()
 		return ErrClosed
 	}
-	if s.queued > 0 && s.queued+size > s.srv.opts.SendQueueLimit {
-		s.closeLocked(ReasonTransportError, ErrSlowClient, closeByError)
-		return ErrSlowClient
+	limit := s.srv.opts.SendQueueLimit
+	if s.queued > 0 && s.queued+size > limit {
+		if s.queued+size > min(limit, math.MaxInt/slowClientBound)*slowClientBound {
+			s.closeLocked(ReasonTransportError, ErrSlowClient, closeByError)
+			return ErrSlowClient
+		}
+		if s.slowTimer == nil {
+			s.slowMark = s.taken.Load()
+			s.slowTimer = time.AfterFunc(s.srv.opts.SlowClientTimeout, s.checkSlow)
+		}
 	}
 	return nil
+}
+
+// checkSlow runs SlowClientTimeout after the queue passed SendQueueLimit:
+// it closes the session as a slow client if its transport took nothing
+// since, and otherwise checks again later while the queue is still past
+// the limit.
+func (s *Session) checkSlow() {
+	s.mu.Lock()
+	if s.closed || s.queued <= s.srv.opts.SendQueueLimit {
+		s.slowTimer = nil
+		s.mu.Unlock()
+		return
+	}
+	if n := s.taken.Load(); n != s.slowMark {
+		s.slowMark = n
+		s.slowTimer.Reset(s.srv.opts.SlowClientTimeout)
+		s.mu.Unlock()
+		return
+	}
+	s.slowTimer = nil
+	s.srv.logf(s, "slow client", ErrSlowClient)
+	s.closeLocked(ReasonTransportError, ErrSlowClient, closeByError)
 }
 
 // SendVolatile queues m only if the transport can take it right now: the
@@ -271,6 +320,10 @@ func (s *Session) closeLocked(reason string, err error, kind closeKind) {
 	close(s.done)
 	if s.upgradeTimer != nil {
 		s.upgradeTimer.Stop()
+	}
+	if s.slowTimer != nil {
+		s.slowTimer.Stop()
+		s.slowTimer = nil
 	}
 	if s.probe.ok() {
 		s.srv.closeConn(s.probe, websocket.StatusGoingAway)

@@ -147,6 +147,10 @@ func (s *Session) onFrame(data []byte, binary bool) bool {
 	return true
 }
 
+// flushChunk is about how many bytes a flusher writes at a time: a client
+// that reads slowly shows progress between them (see checkSlow).
+const flushChunk = 256 << 10
+
 // maxPooledReadBuf bounds the scratch buffers readWS keeps for reuse; a
 // larger message's buffer is left to the collector. sync.Pool drops idle
 // buffers within two collections.
@@ -228,6 +232,9 @@ func (s *Session) writeInlineLocked(msgs []*Message) bool {
 // says whether msgs are counted in s.queued already.
 func (s *Session) writeFramesLocked(r *wsRaw, msgs []*Message, counted bool) {
 	n, _ := r.writeNow(msgs)
+	if n > 0 {
+		s.taken.Add(1)
+	}
 	i := 0
 	for ; i < len(msgs) && n >= len(msgs[i].wsFrame()); i++ {
 		n -= len(msgs[i].wsFrame())
@@ -309,20 +316,35 @@ func (s *Session) flushWS() {
 		size := len(head)
 		var err error
 		if r != nil {
-			// The batch's pre-built frames in one writev, behind the rest of
-			// a frame a sender began. The gate keeps the reader's control
+			// The batch's pre-built frames in writevs of up to
+			// flushChunk bytes, behind the rest of a frame a sender
+			// began: each one that completes counts as progress for the
+			// slow-consumer check. The gate keeps the reader's control
 			// frames out of them.
 			bufs := make(net.Buffers, 0, len(batch)+1)
+			chunk := len(head)
 			if head != nil {
 				bufs = append(bufs, head)
 			} else {
 				r.gate.Lock()
 			}
-			for _, m := range batch {
+			for i, m := range batch {
 				size += m.size()
 				bufs = append(bufs, m.wsFrame())
+				chunk += len(m.wsFrame())
+				if chunk >= flushChunk || i == len(batch)-1 {
+					if _, err = bufs.WriteTo(r.conn); err != nil {
+						break
+					}
+					s.taken.Add(1)
+					bufs, chunk = bufs[:0], 0
+				}
 			}
-			_, err = bufs.WriteTo(r.conn)
+			if len(batch) == 0 && err == nil && len(bufs) > 0 {
+				if _, err = bufs.WriteTo(r.conn); err == nil {
+					s.taken.Add(1)
+				}
+			}
 			r.gate.Unlock()
 		} else {
 			for _, m := range batch {
@@ -338,6 +360,7 @@ func (s *Session) flushWS() {
 				if err != nil {
 					break
 				}
+				s.taken.Add(1)
 			}
 		}
 

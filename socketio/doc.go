@@ -42,9 +42,10 @@
 // Server, Namespace and Socket return BroadcastOperator values (To, In,
 // Except, Local, Volatile, Compress, Timeout). A broadcast is encoded once
 // and the same bytes are queued on every connection, through the namespace's
-// adapter (package adapter); a slow client is disconnected when its queue
-// passes engineio.Options.SendQueueLimit, and volatile packets are dropped
-// for it instead.
+// adapter (package adapter); a client that does not read is disconnected
+// when its queue stays past engineio.Options.SendQueueLimit with nothing
+// taken for engineio.Options.SlowClientTimeout, and volatile packets are
+// dropped for it instead.
 //
 // # Data passthrough
 //

@@ -14,7 +14,7 @@ import (
 // gets everything, and the slow one is disconnected with "transport error".
 func TestSlowClientDoesNotBlockBroadcast(t *testing.T) {
 	t.Parallel()
-	srv, url := newTestServer(t, &Options{Engine: engineio.Options{SendQueueLimit: 1 << 20}})
+	srv, url := newTestServer(t, &Options{Engine: engineio.Options{SendQueueLimit: 1 << 20, SlowClientTimeout: 500 * time.Millisecond}})
 	reasons := make(chan string, 2)
 	sockets := make(chan *Socket, 2)
 	srv.OnConnection(func(s *Socket) {
