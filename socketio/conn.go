@@ -3,6 +3,7 @@ package socketio
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -220,7 +221,10 @@ func (c *conn) connect(name string, auth json.RawMessage) {
 		mws = nil
 	}
 	for _, mw := range mws {
-		if err := mw(s); err != nil {
+		if err := c.runMiddleware(mw, s); err != nil {
+			// Rooms a middleware joined before it refused go with the
+			// socket that never connected.
+			nsp.adapter.DelAll(s.id)
 			done()
 			_ = c.sendPacket(&parser.Packet{Type: parser.ConnectError, Namespace: name, Data: connectErrorPayload(err)}, false)
 			return
@@ -230,6 +234,7 @@ func (c *conn) connect(name string, auth json.RawMessage) {
 	delete(c.connecting, name)
 	if c.closed {
 		c.mu.Unlock()
+		nsp.adapter.DelAll(s.id)
 		return
 	}
 	c.sockets[name] = s
@@ -259,6 +264,23 @@ func (c *conn) connect(name string, auth json.RawMessage) {
 		}
 		h(s)
 	}
+}
+
+// errMiddlewarePanic is what a client is told when a connection middleware
+// panicked; the panic itself is logged.
+var errMiddlewarePanic = errors.New("server error")
+
+// runMiddleware calls mw with s, turning a panic into errMiddlewarePanic
+// (logged with its stack), so that the client gets a CONNECT_ERROR rather
+// than no answer.
+func (c *conn) runMiddleware(mw Middleware, s *Socket) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.srv.opts.Logger.Error("socketio: middleware panicked", "sid", c.eio.ID(), "nsp", s.nsp.name, "panic", r, "stack", string(debug.Stack()))
+			err = errMiddlewarePanic
+		}
+	}()
+	return mw(s)
 }
 
 // sendPacket encodes and queues one packet.

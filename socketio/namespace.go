@@ -16,8 +16,10 @@ import (
 // Middleware runs when a socket connects to a namespace, before the
 // connection handlers. A non-nil error refuses the connection: the client
 // gets a connect_error with the error's message (and a *ConnectError's
-// Data). Middlewares run in the order they were added, one connection at
-// a time per client, and may block.
+// Data), and the socket leaves the rooms a middleware joined. A panic is
+// logged and refuses the connection with the message "server error".
+// Middlewares run in the order they were added, one connection at a time
+// per client, and may block.
 type Middleware func(s *Socket) error
 
 // A Namespace is a communication channel that splits the logic of an
