@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -280,9 +281,8 @@ func dial(ctx context.Context, rawURL string, opts *DialOptions) (*ClientConn, e
 	}
 	c.id = hs.SID
 	c.query.Set("sid", hs.SID)
-	c.interval = time.Duration(hs.PingInterval) * time.Millisecond
-	c.timeout = time.Duration(hs.PingTimeout) * time.Millisecond
-	c.maxPayload = int(hs.MaxPayload)
+	c.interval, c.timeout = hs.interval, hs.timeout
+	c.maxPayload = int(min(max(hs.MaxPayload, 0), math.MaxInt32)) // 0: no bound
 
 	c.mu.Lock()
 	c.pingTimer = time.AfterFunc(c.interval+c.timeout, c.onPingTimeout)
@@ -307,7 +307,14 @@ type handshake struct {
 	PingInterval int64    `json:"pingInterval"`
 	PingTimeout  int64    `json:"pingTimeout"`
 	MaxPayload   int64    `json:"maxPayload"`
+
+	interval, timeout time.Duration // PingInterval and PingTimeout
 }
+
+// maxHandshakeMillis bounds pingInterval and pingTimeout: the largest
+// delay a JavaScript timer holds (about 24.8 days). Larger values would
+// overflow time.Duration or, in the reference client, fire at once.
+const maxHandshakeMillis = math.MaxInt32
 
 func parseHandshake(p packet) (*handshake, error) {
 	if p.typ != typeOpen {
@@ -317,9 +324,12 @@ func parseHandshake(p packet) (*handshake, error) {
 	if err := json.Unmarshal(p.data, &hs); err != nil {
 		return nil, fmt.Errorf("%w: invalid handshake: %v", errParse, err)
 	}
-	if hs.SID == "" || hs.PingInterval <= 0 || hs.PingTimeout <= 0 {
-		return nil, fmt.Errorf("%w: invalid handshake %s", errParse, p.data)
+	if hs.SID == "" || hs.PingInterval <= 0 || hs.PingTimeout <= 0 ||
+		hs.PingInterval > maxHandshakeMillis || hs.PingTimeout > maxHandshakeMillis {
+		return nil, fmt.Errorf("%w: invalid handshake %.200s", errParse, p.data)
 	}
+	hs.interval = time.Duration(hs.PingInterval) * time.Millisecond
+	hs.timeout = time.Duration(hs.PingTimeout) * time.Millisecond
 	return &hs, nil
 }
 
