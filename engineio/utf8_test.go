@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/coder/websocket"
@@ -136,4 +137,68 @@ func TestPollingInvalidUTF8(t *testing.T) {
 	if !ts.isOpen(sid) {
 		t.Fatal("the session closed")
 	}
+}
+
+// TestLibReadOversizeHeader checks that on the WebSocket library's path
+// (compression, b64=1) a frame header declaring 2^40 bytes is refused with
+// 1009 at once, as on the raw path and by the reference server, rather
+// than when the heartbeat ends the session.
+func TestLibReadOversizeHeader(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		query string
+		hdr   http.Header
+		rsv1  bool
+	}{
+		{"b64", "&b64=1", nil, false},
+		{"deflate", "", http.Header{"Sec-Websocket-Extensions": {"permessage-deflate; client_no_context_takeover; server_no_context_takeover"}}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			opts := quietOptions()
+			opts.PerMessageDeflate = tc.rsv1
+			opts.PingInterval = time.Hour // only the fix can close it in time
+			ts := newTestServer(t, opts, echo)
+			c, resp := rawHandshake(t, ts.url+"?EIO=4&transport=websocket"+tc.query, tc.hdr, nil)
+			testutil.Equal(t, resp.StatusCode, http.StatusSwitchingProtocols)
+			_, open := c.read()
+			sid := parseOpen(t, string(open)).SID
+			b0 := byte(0x80 | opText)
+			if tc.rsv1 {
+				b0 |= 0x40
+			}
+			// 2^40 bytes declared, 4 sent.
+			c.write([]byte{b0, 0x80 | 127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0}, []byte("4abc"))
+			for {
+				op, p := c.read()
+				if op == opClose {
+					testutil.Equal(t, websocket.StatusCode(int(p[0])<<8|int(p[1])), websocket.StatusMessageTooBig)
+					break
+				}
+			}
+			ts.wantClose(t, sid, ReasonTransportError, errProtocol)
+		})
+	}
+}
+
+// FuzzLimitConn feeds a byte stream split at random places to the frame
+// follower of the library's connections: it must never panic, and it must
+// agree with itself whatever the split.
+func FuzzLimitConn(f *testing.F) {
+	f.Add([]byte{0x81, 0x82, 1, 2, 3, 4, 'a', 'b', 0x81, 0xff, 0, 0, 1, 0, 0, 0, 0, 0, 1, 2, 3, 4}, uint8(3))
+	f.Add([]byte{0x01, 0x85, 0, 0, 0, 0, 1, 2, 3, 4, 5, 0x80, 0xfe, 0x10, 0, 0, 0, 0, 0}, uint8(7))
+	f.Fuzz(func(t *testing.T, stream []byte, cut uint8) {
+		whole := &limitConn{limit: 1000}
+		errWhole := whole.follow(stream)
+		split := &limitConn{limit: 1000}
+		k := min(int(cut), len(stream))
+		errSplit := split.follow(stream[:k])
+		if errSplit == nil {
+			errSplit = split.follow(stream[k:])
+		}
+		if (errWhole == nil) != (errSplit == nil) {
+			t.Fatalf("whole: %v, split at %d: %v", errWhole, k, errSplit)
+		}
+	})
 }

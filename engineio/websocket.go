@@ -33,7 +33,7 @@ func (srv *Server) acceptWebSocket(w http.ResponseWriter, r *http.Request, b64 b
 	} else {
 		opts.CompressionMode = websocket.CompressionDisabled
 	}
-	conn, err := websocket.Accept(w, r, opts)
+	conn, err := websocket.Accept(limitWriter{w, srv.opts.MaxHTTPBufferSize}, r, opts)
 	if err != nil {
 		return wsConn{}, err
 	}

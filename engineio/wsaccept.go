@@ -111,6 +111,11 @@ func (c wsConn) read(limit int64) (binary bool, data []byte, err error) {
 		return c.raw.readMessage(limit)
 	}
 	typ, data, err := readWS(context.Background(), c.lib)
+	if errors.Is(err, errFrameTooBig) {
+		// As the raw reader and the reference server: 1009 at once.
+		_ = c.lib.Close(websocket.StatusMessageTooBig, "")
+		return false, nil, fmt.Errorf("%w: %w", errProtocol, err)
+	}
 	if err == nil && typ == websocket.MessageText && !utf8.Valid(data) {
 		// The library does not check text messages; the close is the
 		// raw reader's (see wsRaw.readMessage).
