@@ -66,7 +66,9 @@ type Options struct {
 
 	// AllowRequest, when not nil, is called for each handshake request. A
 	// non-nil error rejects it with 403 and a JSON body that carries the
-	// error's text as its message.
+	// error's text as its message. No origin is checked otherwise: a
+	// WebSocket handshake from any origin is accepted unless AllowRequest
+	// refuses it; AllowOrigins makes an origin check for it.
 	AllowRequest func(r *http.Request) error
 
 	// PerMessageDeflate enables the WebSocket permessage-deflate extension

@@ -59,7 +59,11 @@ func main() {
 	})
 	mux := http.NewServeMux()
 	mux.Handle("/socket.io/", io)
-	srv := &http.Server{Addr: *addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	// Timeouts: see docs/security.md. ReadTimeout bounds reading a
+	// request and its body (a long-polling GET the server holds and a
+	// hijacked WebSocket are not cut by it); no WriteTimeout, which would
+	// cut long polls held for up to the ping interval.
+	srv := &http.Server{Addr: *addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second}
 
 	go func() {
 		sig := make(chan os.Signal, 1)

@@ -61,7 +61,11 @@ func main() {
 		_, _ = w.Write(indexHTML)
 	})
 
-	hs := &http.Server{Addr: *addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	// Timeouts: see docs/security.md. ReadTimeout bounds reading a
+	// request and its body (a long-polling GET the server holds and a
+	// hijacked WebSocket are not cut by it); no WriteTimeout, which would
+	// cut long polls held for up to the ping interval.
+	hs := &http.Server{Addr: *addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {

@@ -36,7 +36,9 @@ func main() {
 			}
 		})
 	})
-	hs := &http.Server{Addr: *addr, Handler: srv}
+	// Timeouts as docs/security.md recommends; no WriteTimeout, which
+	// would cut long polls.
+	hs := &http.Server{Addr: *addr, Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second}
 	go func() {
 		sig := make(chan os.Signal, 1)
 		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)

@@ -46,7 +46,9 @@ func main() {
 		_ = s.Emit("auth", s.Handshake().Auth)
 	})
 
-	hs := &http.Server{Addr: *addr, Handler: io}
+	// Timeouts as docs/security.md recommends; no WriteTimeout, which
+	// would cut long polls.
+	hs := &http.Server{Addr: *addr, Handler: io, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second}
 	go func() {
 		sig := make(chan os.Signal, 1)
 		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
