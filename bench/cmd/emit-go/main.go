@@ -42,6 +42,7 @@ func main() {
 	size := flag.Int("size", 100, "payload size in bytes (about)")
 	epochUS := flag.Int64("epoch", 0, "clock origin, Unix microseconds")
 	step := flag.Int64("step", 1, "step id written in the payload")
+	flushDelay := flag.Duration("flush-delay", 20*time.Microsecond, "rueidis MaxFlushDelay")
 	flag.Parse()
 
 	opt, err := rueidis.ParseURL(*url)
@@ -49,6 +50,9 @@ func main() {
 		log.Fatal(err)
 	}
 	opt.DisableCache = true
+	// More commands per write syscall, as docs/emitter.md advises for high
+	// emit rates (Node's emitter writes without waiting for replies).
+	opt.MaxFlushDelay = *flushDelay
 	client, err := rueidis.NewClient(opt)
 	if err != nil {
 		log.Fatal(err)
