@@ -26,6 +26,11 @@ test: npm
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 20m ./...
 	cd bench && $(GO) vet ./cmd/loadgen && $(GO) test -race -count=1 ./cmd/loadgen
+	$(MAKE) fuzz-short
+
+## fuzz-short: a few seconds of every fuzz target (FUZZTIME=3s); the list is scripts/fuzz-short.sh
+fuzz-short:
+	GO=$(GO) scripts/fuzz-short.sh
 
 ## lint: gofmt, go vet and staticcheck
 lint:

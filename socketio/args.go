@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"unicode/utf8"
 
 	"github.com/gosio/gosio/parser"
 )
@@ -112,14 +113,19 @@ func eventName(raw json.RawMessage) string {
 }
 
 // plainString reports whether the body of a valid JSON string needs no
-// unescaping: no backslash (the decoder has checked the rest).
+// unescaping: no backslash (the decoder has checked the rest), and valid
+// UTF-8, which encoding/json would otherwise replace with U+FFFD.
 func plainString(b []byte) bool {
+	ascii := true
 	for _, c := range b {
 		if c == '\\' {
 			return false
 		}
+		if c >= utf8.RuneSelf {
+			ascii = false
+		}
 	}
-	return true
+	return ascii || utf8.Valid(b)
 }
 
 var (

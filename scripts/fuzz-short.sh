@@ -1,0 +1,46 @@
+#!/bin/sh
+# fuzz-short.sh: a short run (FUZZTIME, default 3s) of every fuzz target,
+# for `make test`. Each line of the list below is "<package> <target>"; to
+# add a target, append its line. Run longer: docs/fuzzing.md.
+set -eu
+cd "$(dirname "$0")/.."
+GO=${GO:-go}
+FUZZTIME=${FUZZTIME:-3s}
+fail=0
+while read -r pkg target; do
+	case "$pkg" in '' | '#'*) continue ;; esac
+	echo "fuzz $pkg $target ($FUZZTIME)"
+	if ! $GO test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" "$pkg" >/tmp/fuzz-short.$$ 2>&1; then
+		cat /tmp/fuzz-short.$$
+		fail=1
+	fi
+done <<'LIST'
+# server: engineio
+./engineio FuzzServeRequest
+./engineio FuzzReadMessage
+./engineio FuzzLimitConn
+./engineio FuzzWellFormed
+./engineio FuzzDecodeText
+./engineio FuzzDecodePayload
+# server: socketio
+./socketio FuzzServerPackets
+./socketio FuzzRecoveryAuth
+./socketio FuzzEventName
+./socketio FuzzHandshakeUnmarshalJSON
+# codecs and cluster messages
+./parser FuzzValidJSON
+./parser FuzzDecode
+./parser FuzzRoundTrip
+./parser FuzzMessageSequence
+./parser FuzzSplitArray
+./parser FuzzValue
+./parser/msgpackparser FuzzDecode
+./internal/msgpack FuzzRoundTrip
+./internal/msgpack FuzzToJSON
+./internal/msgpack FuzzReader
+./adapter/redis FuzzMessages
+./helper FuzzDecodeRooms
+# client (engineio/client*, socketio/client*): append here
+LIST
+rm -f /tmp/fuzz-short.$$
+exit $fail
