@@ -40,7 +40,10 @@ done <<'LIST'
 ./internal/msgpack FuzzReader
 ./adapter/redis FuzzMessages
 ./helper FuzzDecodeRooms
-# client (engineio/client*, socketio/client*): append here
+# client (engineio/client*, socketio/client*)
+./engineio FuzzClientHandshake
+./engineio FuzzClientPayload
+./socketio FuzzClientPackets
 LIST
 rm -f /tmp/fuzz-short.$$
 exit $fail
