@@ -58,6 +58,7 @@ var routes = map[string]route{
 		return n.clearReceivedSSE(), nil
 	},
 	"GET /server-count": (*node).serverCount,
+	"GET /all-rooms":    (*node).allRooms, // extension: Node's node has no such route
 }
 
 // ServeHTTP serves the control API.
@@ -538,6 +539,24 @@ func (n *node) clearReceivedSSE() any {
 		OK      bool `json:"ok"`
 		Cleared int  `json:"cleared"`
 	}{true, cleared}
+}
+
+// allRooms (extension of the contract): adapter.allRooms() of the
+// namespace, sorted; the classic adapter asks every node, Node ones too.
+func (n *node) allRooms(r *http.Request, _ body) (any, error) {
+	nsp, err := n.nspOfQuery(r)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+	defer cancel()
+	rooms, err := nsp.AllRooms(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		Rooms []string `json:"rooms"`
+	}{jsSorted(rooms)}, nil
 }
 
 func (n *node) serverCount(r *http.Request, _ body) (any, error) {

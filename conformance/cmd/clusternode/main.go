@@ -28,6 +28,10 @@
 // (--redis is ignored), to try the control API on one node; the node is
 // then alone in its cluster (server count 1, no server-side emits).
 //
+// Extension: GET /all-rooms[?nsp=] answers {"rooms":[...]}, the sorted
+// adapter.allRooms() of the namespace (classic: every node, Node ones
+// included, answers the request).
+//
 // Extension: --adapter-opts JSON sets adapter options by their Node names:
 // subscriptionMode (sharded), parser "json" and
 // publishOnSpecificResponseChannel (classic). The mixed tests give the
