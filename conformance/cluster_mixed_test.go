@@ -550,6 +550,20 @@ func mxClusterOpts(t *testing.T, kind string, impls []string, opts string) {
 		sender.call(t, "GET", "/fetch?rooms="+groups[target].sids[0], nil, &remote)
 		nodes[target].call(t, "GET", "/fetch?local=1&rooms="+groups[target].sids[0], nil, &origin)
 		testutil.Equal(t, remote, origin)
+		// B6: a remote socket's emitWithAck answers its single value, not
+		// an array of one (the extension route of Go nodes; the socket is
+		// on a Node node in one of the two orders).
+		if sender.impl == "go" {
+			var ra struct {
+				OK        bool
+				Error     string
+				Responses []map[string]any
+			}
+			sender.call(t, "POST", "/remote-emit-ack", map[string]any{"sid": groups[target].sids[0], "event": ev("b6"), "args": []any{"x"}, "timeoutMs": 3000}, &ra)
+			if !ra.OK || len(ra.Responses) != 1 || ra.Responses[0]["echo"] != "x" || ra.Responses[0]["sid"] != groups[target].sids[0] {
+				t.Fatalf("%s: B6 to a socket of %s (%s): %+v", tag, nodes[target].name, nodes[target].impl, ra)
+			}
+		}
 		// E3: local.
 		socks = nil
 		sender.call(t, "GET", "/fetch?local=1", nil, &socks)

@@ -274,7 +274,7 @@ func eventData(event string, args []any) (parser.Value, error) {
 }
 
 func (e *Emitter) publish(ctx context.Context, channel string, msg []byte) error {
-	cmd := e.client.B().Publish().Channel(channel).Message(rueidis.BinaryString(msg)).Build()
+	cmd := e.client.B().Publish().Channel(channel).Message(rueidis.BinaryString(msg)).Build().Pin()
 	return e.client.Do(ctx, cmd).Error()
 }
 

@@ -219,6 +219,6 @@ func (e *Emitter) xadd(ctx context.Context, typ int64, data parser.Value, mayHav
 		"nsp", e.nsp,
 		"type", strconv.FormatInt(typ, 10),
 		"data", field)
-	c := e.client.B().Arbitrary("XADD").Keys(e.stream).Args(args...).Build()
+	c := e.client.B().Arbitrary("XADD").Keys(e.stream).Args(args...).Build().Pin()
 	return e.client.Do(ctx, c).Error()
 }

@@ -114,6 +114,11 @@ func (b BroadcastOperator) EmitWithAck(ctx context.Context, event string, args .
 		return nil, err
 	}
 	p.ID, p.HasID = b.nsp.NextAckID(), true
+	if dl, ok := ctx.Deadline(); ok && b.flags.Timeout <= 0 {
+		// The context's deadline is the timeout the other servers (and
+		// their pending-request maps) need to know.
+		b.flags.Timeout = max(time.Until(dl), time.Millisecond)
+	}
 	if b.flags.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, b.flags.Timeout)

@@ -565,7 +565,7 @@ func (a *nsAdapter) ServerCount(ctx context.Context) (int, error) {
 		if c.sub.cs != nil { // on a Redis Cluster: ask the master the subscriber is on
 			return c.sub.shardNumSub(ctx, a.main)
 		}
-		r, err := c.client.Do(ctx, c.client.B().PubsubShardnumsub().Channel(a.main).Build()).ToArray()
+		r, err := c.client.Do(ctx, c.client.B().PubsubShardnumsub().Channel(a.main).Build().Pin()).ToArray()
 		if err != nil {
 			return 0, err
 		}
@@ -584,7 +584,7 @@ func (a *nsAdapter) ServerCount(ctx context.Context) (int, error) {
 	}
 	total := 0
 	for _, n := range nodes {
-		r, err := n.Do(ctx, n.B().PubsubNumsub().Channel(ch).Build()).ToArray()
+		r, err := n.Do(ctx, n.B().PubsubNumsub().Channel(ch).Build().Pin()).ToArray()
 		if err != nil {
 			return 0, err
 		}

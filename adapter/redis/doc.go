@@ -36,3 +36,9 @@
 // See docs/cluster.md for the options' Node names and the measured
 // behaviour on Redis failures.
 package redis
+
+// Every command the adapters build is pinned (rueidis's Completed.Pin):
+// when a connection breaks, rueidis can hand a command back to its pool
+// while its writer still writes it, and the next command built from that
+// memory races with the writer (seen under -race in the Redis restart
+// tests). Pinned commands are left to the garbage collector instead.

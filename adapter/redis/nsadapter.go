@@ -334,7 +334,12 @@ func (a *nsAdapter) addAckRequest(id string, r *ackRequest, d time.Duration) {
 	a.rmu.Lock()
 	a.acks[id] = r
 	a.rmu.Unlock()
-	// Node drops the ack request after the broadcast's timeout.
+	// Node drops the ack request after the broadcast's timeout; without one
+	// (a caller bounded by its context only) it is kept for Node's default
+	// request timeout rather than dropped at once.
+	if d <= 0 {
+		d = DefaultRequestsTimeout
+	}
 	time.AfterFunc(d, func() {
 		a.rmu.Lock()
 		delete(a.acks, id)

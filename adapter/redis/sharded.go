@@ -405,9 +405,9 @@ func (c *Cluster) publishClient() rueidis.Client {
 
 func (c *Cluster) publishCmd(client rueidis.Client, ch string, msg []byte) rueidis.Completed {
 	if c.mode == shardedMode || (c.mode == streamsMode && c.streams.UseShardedPubSub) {
-		return client.B().Spublish().Channel(ch).Message(rueidis.BinaryString(msg)).Build()
+		return client.B().Spublish().Channel(ch).Message(rueidis.BinaryString(msg)).Build().Pin()
 	}
-	return client.B().Publish().Channel(ch).Message(rueidis.BinaryString(msg)).Build()
+	return client.B().Publish().Channel(ch).Message(rueidis.BinaryString(msg)).Build().Pin()
 }
 
 func (c *Cluster) logPublishError(ch string, err error) {

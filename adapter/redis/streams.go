@@ -154,7 +154,7 @@ func (a *nsAdapter) xadd(ctx context.Context, typ int, data parser.Value) (strin
 	}
 	cmd := c.client.B().Xadd().Key(a.stream).Maxlen().Almost().Threshold(strconv.FormatInt(c.streams.MaxLen, 10)).
 		Id("*").FieldValue().FieldValue("uid", c.uid).FieldValue("nsp", a.name).
-		FieldValue("type", strconv.Itoa(typ)).FieldValue("data", d).Build()
+		FieldValue("type", strconv.Itoa(typ)).FieldValue("data", d).Build().Pin()
 	id, err := c.client.Do(ctx, cmd).ToString()
 	if err != nil {
 		c.stats.publishErrors.Add(1)
@@ -267,7 +267,7 @@ func (a *nsAdapter) streamsPersist(ctx context.Context, s *adapter.Session) erro
 	if ms <= 0 {
 		ms = 1
 	}
-	cmd := c.client.B().Set().Key(c.sessionKey(s.PID)).Value(base64.StdEncoding.EncodeToString(raw)).PxMilliseconds(ms).Build()
+	cmd := c.client.B().Set().Key(c.sessionKey(s.PID)).Value(base64.StdEncoding.EncodeToString(raw)).PxMilliseconds(ms).Build().Pin()
 	return c.client.Do(ctx, cmd).Error()
 }
 
@@ -302,14 +302,14 @@ func (a *nsAdapter) streamsRestore(ctx context.Context, pid, offset string) (*ad
 		return nil, adapter.ErrSessionNotFound
 	}
 	c := a.c
-	entries, err := c.client.Do(ctx, c.client.B().Xrange().Key(a.stream).Start(offset).End(offset).Build()).AsXRange()
+	entries, err := c.client.Do(ctx, c.client.B().Xrange().Key(a.stream).Start(offset).End(offset).Build().Pin()).AsXRange()
 	if err != nil {
 		return nil, err
 	}
 	if len(entries) == 0 {
 		return nil, adapter.ErrSessionNotFound
 	}
-	raw, err := c.client.Do(ctx, c.client.B().Getdel().Key(c.sessionKey(pid)).Build()).ToString()
+	raw, err := c.client.Do(ctx, c.client.B().Getdel().Key(c.sessionKey(pid)).Build().Pin()).ToString()
 	if rueidis.IsRedisNil(err) {
 		return nil, adapter.ErrSessionNotFound
 	}
@@ -323,7 +323,7 @@ func (a *nsAdapter) streamsRestore(ctx context.Context, pid, offset string) (*ad
 	}
 	last := offset
 	for page := 0; page < restoreMaxPages; page++ {
-		entries, err := c.client.Do(ctx, c.client.B().Xrange().Key(a.stream).Start("("+last).End("+").Count(restorePageSize).Build()).AsXRange()
+		entries, err := c.client.Do(ctx, c.client.B().Xrange().Key(a.stream).Start("("+last).End("+").Count(restorePageSize).Build().Pin()).AsXRange()
 		if err != nil {
 			return nil, err
 		}

@@ -77,7 +77,7 @@ func (c *Cluster) detachReader(key string) {
 
 // streamTail returns the id of the stream's last entry, or "0-0".
 func (c *Cluster) streamTail(ctx context.Context, key string) (string, error) {
-	es, err := c.client.Do(ctx, c.client.B().Xrevrange().Key(key).End("+").Start("-").Count(1).Build()).AsXRange()
+	es, err := c.client.Do(ctx, c.client.B().Xrevrange().Key(key).End("+").Start("-").Count(1).Build().Pin()).AsXRange()
 	if err != nil {
 		return "", err
 	}
@@ -175,7 +175,7 @@ func (r *streamReader) run(ctx context.Context) {
 // after it). Either is reported as a Gap.
 func (r *streamReader) checkGap(ctx context.Context, failedAt time.Time, failErr error) {
 	c := r.c
-	info, err := c.client.Do(ctx, c.client.B().XinfoStream().Key(r.key).Build()).AsMap()
+	info, err := c.client.Do(ctx, c.client.B().XinfoStream().Key(r.key).Build().Pin()).AsMap()
 	lost := false
 	switch {
 	case rueidis.IsRedisNil(err) || (err != nil && strings.Contains(err.Error(), "no such key")):

@@ -145,7 +145,7 @@ func (s *subscriber) connect(ctx context.Context) (<-chan error, error) {
 		}
 	}
 	// A PING proves the connection works even with nothing to subscribe.
-	if err := dc.Do(ctx, dc.B().Ping().Build()).Error(); err != nil {
+	if err := dc.Do(ctx, dc.B().Ping().Build().Pin()).Error(); err != nil {
 		cancel()
 		return nil, err
 	}
@@ -187,15 +187,15 @@ func (s *subscriber) doSubscribe(ctx context.Context, dc rueidis.DedicatedClient
 	expect("ssubscribe", shards)
 	var cmds rueidis.Commands
 	for i := 0; i < len(chans); i += 100 {
-		cmds = append(cmds, dc.B().Subscribe().Channel(chans[i:min(i+100, len(chans))]...).Build())
+		cmds = append(cmds, dc.B().Subscribe().Channel(chans[i:min(i+100, len(chans))]...).Build().Pin())
 	}
 	for i := 0; i < len(pats); i += 100 {
-		cmds = append(cmds, dc.B().Psubscribe().Pattern(pats[i:min(i+100, len(pats))]...).Build())
+		cmds = append(cmds, dc.B().Psubscribe().Pattern(pats[i:min(i+100, len(pats))]...).Build().Pin())
 	}
 	for _, n := range shards {
 		// One channel per command: channels of different slots in one
 		// SSUBSCRIBE fail with CROSSSLOT.
-		cmds = append(cmds, dc.B().Ssubscribe().Channel(n).Build())
+		cmds = append(cmds, dc.B().Ssubscribe().Channel(n).Build().Pin())
 	}
 	if len(cmds) == 0 {
 		return nil
@@ -313,13 +313,13 @@ func (s *subscriber) unsubscribe(ctx context.Context, names ...string) {
 	defer cancel()
 	var cmds rueidis.Commands
 	if len(chans) > 0 {
-		cmds = append(cmds, s.dc.B().Unsubscribe().Channel(chans...).Build())
+		cmds = append(cmds, s.dc.B().Unsubscribe().Channel(chans...).Build().Pin())
 	}
 	if len(pats) > 0 {
-		cmds = append(cmds, s.dc.B().Punsubscribe().Pattern(pats...).Build())
+		cmds = append(cmds, s.dc.B().Punsubscribe().Pattern(pats...).Build().Pin())
 	}
 	for _, n := range shards {
-		cmds = append(cmds, s.dc.B().Sunsubscribe().Channel(n).Build())
+		cmds = append(cmds, s.dc.B().Sunsubscribe().Channel(n).Build().Pin())
 	}
 	if len(cmds) > 0 {
 		for _, r := range s.dc.DoMulti(ctx, cmds...) {

@@ -228,7 +228,7 @@ func (s *subscriber) shardNumSub(ctx context.Context, ch string) (int, error) {
 	if n, ok := s.c.client.Nodes()[addr]; ok {
 		c = n
 	}
-	r, err := c.Do(ctx, c.B().PubsubShardnumsub().Channel(ch).Build()).ToArray()
+	r, err := c.Do(ctx, c.B().PubsubShardnumsub().Channel(ch).Build().Pin()).ToArray()
 	if err != nil {
 		return 0, err
 	}
@@ -291,7 +291,7 @@ func (s *subscriber) dropConn(sc *shardConn, err error, at time.Time) {
 
 // shardSlot returns the hash slot of a shard channel.
 func (s *subscriber) shardSlot(ch string) uint16 {
-	cmd := s.c.client.B().Ssubscribe().Channel(ch).Build()
+	cmd := s.c.client.B().Ssubscribe().Channel(ch).Build().Pin()
 	return cmd.Slot()
 }
 
@@ -310,7 +310,7 @@ func (s *subscriber) refreshSlots(ctx context.Context) error {
 		n := nodes[addr]
 		nctx, cancel := context.WithTimeout(ctx, time.Second)
 		var entries []rueidis.RedisMessage
-		entries, err = n.Do(nctx, n.B().ClusterSlots().Build()).ToArray()
+		entries, err = n.Do(nctx, n.B().ClusterSlots().Build().Pin()).ToArray()
 		cancel()
 		if err == nil {
 			s.setSlots(entries)
@@ -446,11 +446,11 @@ func (s *subscriber) placeOn(ctx context.Context, addr string, chans []string) (
 	// replication), but SHARDNUMSUB on the master, which serverCount
 	// reads, does not count them; after a failover a stale slot map can
 	// point at the demoted master.
-	cmds = append(cmds, sc.dc.B().Role().Build())
+	cmds = append(cmds, sc.dc.B().Role().Build().Pin())
 	for _, ch := range chans {
 		// One channel per command: channels of different slots in one
 		// SSUBSCRIBE fail with CROSSSLOT.
-		cmds = append(cmds, sc.dc.B().Ssubscribe().Channel(ch).Build())
+		cmds = append(cmds, sc.dc.B().Ssubscribe().Channel(ch).Build().Pin())
 	}
 	res := sc.dc.DoMulti(ctx, cmds...)
 	var placed []string
@@ -517,7 +517,7 @@ func (s *subscriber) shardConn(ctx context.Context, addr, probe string) (*shardC
 	}
 	node, ok := s.c.client.Nodes()[addr]
 	if !ok {
-		_ = s.c.client.Do(ctx, s.c.client.B().PubsubShardnumsub().Channel(probe).Build()).Error()
+		_ = s.c.client.Do(ctx, s.c.client.B().PubsubShardnumsub().Channel(probe).Build().Pin()).Error()
 		if node, ok = s.c.client.Nodes()[addr]; !ok {
 			return nil, fmt.Errorf("redis: the client does not know node %s yet", addr)
 		}
@@ -538,7 +538,7 @@ func (s *subscriber) shardConn(ctx context.Context, addr, probe string) (*shardC
 		s.pushEvent(shardEvent{conn: sc, channel: p.Channel, err: errSlotMoved, at: time.Now()})
 	}})
 	// A PING proves the connection works before anything is placed on it.
-	if err := dc.Do(ctx, dc.B().Ping().Build()).Error(); err != nil {
+	if err := dc.Do(ctx, dc.B().Ping().Build().Pin()).Error(); err != nil {
 		cancel()
 		return nil, err
 	}
@@ -631,7 +631,7 @@ func (s *subscriber) sunsubscribeOn(ctx context.Context, sc *shardConn, chans []
 	sc.hmu.Unlock()
 	cmds := make(rueidis.Commands, 0, len(chans))
 	for _, ch := range chans {
-		cmds = append(cmds, sc.dc.B().Sunsubscribe().Channel(ch).Build())
+		cmds = append(cmds, sc.dc.B().Sunsubscribe().Channel(ch).Build().Pin())
 	}
 	for _, r := range sc.dc.DoMulti(ctx, cmds...) {
 		if err := r.Error(); err != nil {

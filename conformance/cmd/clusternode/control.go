@@ -57,8 +57,9 @@ var routes = map[string]route{
 	"DELETE /received-sse": func(n *node, _ *http.Request, _ body) (any, error) {
 		return n.clearReceivedSSE(), nil
 	},
-	"GET /server-count": (*node).serverCount,
-	"GET /all-rooms":    (*node).allRooms, // extension: Node's node has no such route
+	"GET /server-count":     (*node).serverCount,
+	"GET /all-rooms":        (*node).allRooms,      // extension: Node's node has no such route
+	"POST /remote-emit-ack": (*node).remoteEmitAck, // extension
 }
 
 // ServeHTTP serves the control API.
@@ -362,6 +363,43 @@ func (n *node) emitAck(r *http.Request, b body) (any, error) {
 		return ackResponse{Error: "operation has timed out", Responses: fromValues(res)}, nil
 	}
 	return ackResponse{Error: err.Error(), Responses: fromValues(res)}, nil
+}
+
+// remoteEmitAck (extension of the contract): fetchSockets of the socket
+// {sid}, then socket.timeout(timeoutMs).emitWithAck(event, ...args) on
+// it: a remote socket answers with its single first argument (Node's
+// expectSingleResponse). The response lists the ack's arguments.
+func (n *node) remoteEmitAck(r *http.Request, b body) (any, error) {
+	event, args, err := requireEvent(b)
+	if err != nil {
+		return nil, err
+	}
+	sid := b["sid"]
+	if sid == nil || sid.kind != 's' {
+		return nil, badRequest("sid (string) is required")
+	}
+	timeoutMs, err := timeoutOf(b, 5000)
+	if err != nil {
+		return nil, err
+	}
+	nsp, err := n.nspOf(b["nsp"])
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), ms(timeoutMs))
+	defer cancel()
+	socks, err := nsp.In(sid.s).FetchSockets(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(socks) != 1 {
+		return nil, fmt.Errorf("fetchSockets found %d sockets with id %s", len(socks), sid.s)
+	}
+	res, err := socks[0].EmitWithAck(ctx, event, args...)
+	if err != nil {
+		return ackResponse{Error: err.Error(), Responses: fromValues(res)}, nil
+	}
+	return ackResponse{OK: true, Responses: fromValues(res)}, nil
 }
 
 type socketView struct {
