@@ -615,6 +615,40 @@ func mxClusterOpts(t *testing.T, kind string, impls []string, opts string) {
 			sender.call(t, "GET", "/fetch?rooms="+room, nil, &s)
 			return len(s) == 0
 		})
+		// C2, C5: only the sockets of a room (on another node) join, then
+		// leave; C3, C6: the same for one socket id.
+		members := func(room string) []string {
+			var s []struct{ ID string }
+			sender.call(t, "GET", "/fetch?rooms="+room, nil, &s)
+			var ids []string
+			for _, x := range s {
+				ids = append(ids, x.ID)
+			}
+			return ids
+		}
+		tsid := groups[target].sids[0]
+		sender.call(t, "POST", "/sockets-join", map[string]any{"rooms": []string{"r" + strconv.Itoa(target)}, "join": []string{ev("c2")}}, nil)
+		sender.call(t, "POST", "/sockets-join", map[string]any{"rooms": []string{tsid}, "join": []string{ev("c3")}}, nil)
+		mxWait(t, tag+": C2/C3", func() bool {
+			return slices.Equal(members(ev("c2")), []string{tsid}) && slices.Equal(members(ev("c3")), []string{tsid})
+		})
+		sender.call(t, "POST", "/sockets-join", map[string]any{"join": []string{ev("c5")}}, nil)
+		mxWait(t, tag+": C5 setup", func() bool { return len(members(ev("c5"))) == 3 })
+		sender.call(t, "POST", "/sockets-leave", map[string]any{"rooms": []string{"r" + strconv.Itoa(target)}, "leave": []string{ev("c5")}}, nil)
+		sender.call(t, "POST", "/sockets-leave", map[string]any{"rooms": []string{tsid}, "leave": []string{ev("c3")}}, nil)
+		mxWait(t, tag+": C5/C6", func() bool {
+			return len(members(ev("c5"))) == 2 && !slices.Contains(members(ev("c5")), tsid) && len(members(ev("c3"))) == 0
+		})
+	}
+
+	// I3: disconnectSockets(close) on /custom reaches only the /custom client.
+	nodes[len(nodes)-1].call(t, "POST", "/disconnect", map[string]any{"nsp": "/custom", "close": true}, nil)
+	mxWait(t, "I3", func() bool { return len(custom.disconnects()) == 1 })
+	testutil.Equal(t, custom.disconnects(), []string{"io server disconnect"})
+	for _, g := range groups {
+		if len(g.disconnects()) != 0 {
+			t.Fatalf("I3: a / client of %s was disconnected by a /custom disconnectSockets", g.node.name)
+		}
 	}
 
 	// B4: one client that never answers (a gosio client with no handler
