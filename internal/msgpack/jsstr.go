@@ -2,43 +2,11 @@ package msgpack
 
 import (
 	"unicode/utf8"
+
+	"github.com/gosio/gosio/internal/whatwg"
 )
 
 const hexDigits = "0123456789abcdef"
-
-// subpartLen returns the length of the maximal subpart of an ill-formed
-// UTF-8 sequence at the start of p (len(p) > 0): the bytes that the WHATWG
-// UTF-8 decoder (Node's Buffer#toString, TextDecoder) replaces with one
-// U+FFFD.
-func subpartLen(p []byte) int {
-	lo, hi, need := byte(0x80), byte(0xbf), 0
-	switch c := p[0]; {
-	case c >= 0xc2 && c <= 0xdf:
-		need = 1
-	case c == 0xe0:
-		lo, need = 0xa0, 2
-	case c == 0xed:
-		hi, need = 0x9f, 2
-	case c >= 0xe1 && c <= 0xef:
-		need = 2
-	case c == 0xf0:
-		lo, need = 0x90, 3
-	case c == 0xf4:
-		hi, need = 0x8f, 3
-	case c >= 0xf1 && c <= 0xf3:
-		need = 3
-	default:
-		return 1
-	}
-	n := 1
-	for ; n <= need && n < len(p); n++ {
-		if p[n] < lo || p[n] > hi {
-			break
-		}
-		lo, hi = 0x80, 0xbf
-	}
-	return n
-}
 
 // appendEscapedASCII appends the ASCII byte c as JSON.stringify writes it.
 func appendEscapedASCII(b []byte, c byte) []byte {
@@ -105,7 +73,7 @@ func appendJSONString(b []byte, s []byte, wtf8, stripBOM bool) []byte {
 			i += 3
 		} else {
 			b = append(b, "\uFFFD"...)
-			i += subpartLen(s[i:])
+			i += whatwg.SubpartLen(s[i:])
 		}
 		start = i
 	}
@@ -117,28 +85,12 @@ func appendJSONString(b []byte, s []byte, wtf8, stripBOM bool) []byte {
 // returns it unchanged).
 func wellFormed(s []byte) bool { return utf8.Valid(s) }
 
-// appendWHATWG appends s decoded as Node decodes UTF-8 and re-encoded:
-// ill-formed sequences become U+FFFD by maximal subparts.
-func appendWHATWG(b []byte, s []byte) []byte {
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRune(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, "\uFFFD"...)
-			i += subpartLen(s[i:])
-			continue
-		}
-		b = append(b, s[i:i+size]...)
-		i += size
-	}
-	return b
-}
-
 // jsString returns the Go form (UTF-8) of the string Node gets from s.
 func jsString(s []byte) string {
 	if wellFormed(s) {
 		return string(s)
 	}
-	return string(appendWHATWG(make([]byte, 0, len(s)+8), s))
+	return string(whatwg.Append(make([]byte, 0, len(s)+8), s))
 }
 
 // lenientUnits appends the UTF-16 units @msgpack/msgpack's utf8DecodeJs
@@ -291,7 +243,7 @@ func appendUnescape(b []byte, raw []byte, wtf8 bool) []byte {
 		if r == utf8.RuneError && size == 1 {
 			b = append(b, raw[start:i]...)
 			b = append(b, "\uFFFD"...)
-			i += subpartLen(raw[i:])
+			i += whatwg.SubpartLen(raw[i:])
 			start = i
 			continue
 		}
