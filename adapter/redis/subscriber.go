@@ -239,26 +239,32 @@ func (s *subscriber) onMessage(m rueidis.PubSubMessage) {
 	a.enqueue(inbound{channel: m.Channel, msg: m.Message})
 }
 
-// subscribe adds subscriptions for a, and sends them now when connected
-// (else the next connection does).
-func (s *subscriber) subscribe(ctx context.Context, a *nsAdapter, kind subKind, names ...string) error {
-	if s.cs != nil {
-		return s.clusterSubscribe(a, names)
-	}
+// addLocked routes names to a and adds those not yet subscribed to the
+// set, which it returns; s.mu is held.
+func (s *subscriber) addLocked(a *nsAdapter, kind subKind, names []string) (fresh []string) {
 	s.rmu.Lock()
 	for _, n := range names {
 		s.routes[n] = a
 	}
 	s.rmu.Unlock()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var fresh []string
 	for _, n := range names {
 		if _, ok := s.subs[n]; !ok {
 			s.subs[n] = kind
 			fresh = append(fresh, n)
 		}
 	}
+	return fresh
+}
+
+// subscribe adds subscriptions for a, and sends them now when connected
+// (else the next connection does).
+func (s *subscriber) subscribe(ctx context.Context, a *nsAdapter, kind subKind, names ...string) error {
+	if s.cs != nil {
+		return s.clusterSubscribe(a, names)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fresh := s.addLocked(a, kind, names)
 	if len(fresh) == 0 {
 		return nil
 	}

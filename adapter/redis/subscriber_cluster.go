@@ -560,20 +560,9 @@ func (s *subscriber) shardConn(ctx context.Context, addr, probe string) (*shardC
 
 // clusterSubscribe adds shard channels and places them now.
 func (s *subscriber) clusterSubscribe(a *nsAdapter, names []string) error {
-	s.rmu.Lock()
-	for _, n := range names {
-		s.routes[n] = a
-	}
-	s.rmu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var fresh []string
-	for _, n := range names {
-		if _, ok := s.subs[n]; !ok {
-			s.subs[n] = subShard
-			fresh = append(fresh, n)
-		}
-	}
+	fresh := s.addLocked(a, subShard, names)
 	if len(fresh) == 0 {
 		return nil
 	}
