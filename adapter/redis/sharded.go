@@ -53,18 +53,13 @@ func (a *nsAdapter) onShardedMessage(m inbound) error {
 // server uid, whose data (with its attachments) is data. offset is the
 // stream id of a message read from a stream, else "".
 func (a *nsAdapter) onClusterMessage(typ int, uid string, data parser.Value, offset string) error {
-	msg := struct {
-		Type int
-		UID  string
-	}{typ, uid}
-	v := data
 	var d clusterData
 	if len(data.JSON) > 0 {
 		if err := json.Unmarshal(data.JSON, &d); err != nil {
 			return err
 		}
 	}
-	switch msg.Type {
+	switch typ {
 	case clusterwire.MsgBroadcast:
 		if d.Opts == nil {
 			return fmt.Errorf("broadcast without opts")
@@ -74,7 +69,7 @@ func (a *nsAdapter) onClusterMessage(typ int, uid string, data parser.Value, off
 			return err
 		}
 		if d.RequestID == "" {
-			p, err := a.packetOf(pkt.Data, v.Attachments, 0, false)
+			p, err := a.packetOf(pkt.Data, data.Attachments, 0, false)
 			if err != nil {
 				return err
 			}
@@ -84,11 +79,11 @@ func (a *nsAdapter) onClusterMessage(typ int, uid string, data parser.Value, off
 			a.BroadcastLocal(p, localOpts(d.Opts, true))
 			return nil
 		}
-		p, err := a.packetOf(pkt.Data, v.Attachments, a.nsp.NextAckID(), true)
+		p, err := a.packetOf(pkt.Data, data.Attachments, a.nsp.NextAckID(), true)
 		if err != nil {
 			return err
 		}
-		id, to := d.RequestID, msg.UID
+		id, to := d.RequestID, uid
 		a.BroadcastWithAckRemote(p, localOpts(d.Opts, true), func(n int) {
 			b := &clusterwire.Builder{}
 			b.Raw("{").Key("requestId").Str(id).Key("clientCount").Int(int64(n)).Raw("}")
@@ -103,7 +98,7 @@ func (a *nsAdapter) onClusterMessage(typ int, uid string, data parser.Value, off
 			return fmt.Errorf("message without opts")
 		}
 		opts := localOpts(d.Opts, false)
-		switch msg.Type {
+		switch typ {
 		case clusterwire.MsgSocketsJoin:
 			a.AddSocketsLocal(opts, d.Rooms)
 		case clusterwire.MsgSocketsLeave:
@@ -125,15 +120,15 @@ func (a *nsAdapter) onClusterMessage(typ int, uid string, data parser.Value, off
 			infoJSON(b, &socks[i])
 		}
 		b.Raw("]}")
-		return a.publishCluster(context.Background(), clusterwire.MsgFetchSocketsResponse, b.Value(), msg.UID)
+		return a.publishCluster(context.Background(), clusterwire.MsgFetchSocketsResponse, b.Value(), uid)
 	case clusterwire.MsgServerSideEmit:
-		ev, args, err := splitSSE(parser.Value{JSON: d.Packet, Attachments: v.Attachments})
+		ev, args, err := splitSSE(parser.Value{JSON: d.Packet, Attachments: data.Attachments})
 		if err != nil {
 			return err
 		}
 		var ack func(any)
 		if d.RequestID != "" {
-			id, to := d.RequestID, msg.UID
+			id, to := d.RequestID, uid
 			ack = func(arg any) {
 				b := &clusterwire.Builder{}
 				b.Raw("{").Key("requestId").Str(id).Key("packet").Val(firstValue(arg)).Raw("}")
@@ -144,15 +139,15 @@ func (a *nsAdapter) onClusterMessage(typ int, uid string, data parser.Value, off
 	case clusterwire.MsgFetchSocketsResponse, clusterwire.MsgServerSideEmitResponse:
 		a.withRequest(d.RequestID, func(r *request) {
 			r.got++
-			if msg.Type == clusterwire.MsgFetchSocketsResponse {
+			if typ == clusterwire.MsgFetchSocketsResponse {
 				for _, raw := range d.Sockets {
 					var ws wireSocket
 					if json.Unmarshal(raw, &ws) == nil {
-						r.sockets = append(r.sockets, ws.info(v.Attachments, msg.UID))
+						r.sockets = append(r.sockets, ws.info(data.Attachments, uid))
 					}
 				}
 			} else {
-				r.responses = append(r.responses, parser.Value{JSON: orNull(d.Packet), Attachments: v.Attachments})
+				r.responses = append(r.responses, parser.Value{JSON: orNull(d.Packet), Attachments: data.Attachments})
 			}
 			if r.got >= r.expected {
 				r.finish()
@@ -164,7 +159,7 @@ func (a *nsAdapter) onClusterMessage(typ int, uid string, data parser.Value, off
 		}
 	case clusterwire.MsgBroadcastAck:
 		if ar := a.ackRequest(d.RequestID); ar != nil {
-			ar.onAck(parser.Value{JSON: orNull(d.Packet), Attachments: v.Attachments}, nil)
+			ar.onAck(parser.Value{JSON: orNull(d.Packet), Attachments: data.Attachments}, nil)
 		}
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"time"
 
@@ -116,7 +117,7 @@ func NewStreams(ctx context.Context, client rueidis.Client, opts *StreamsOptions
 	return c, nil
 }
 
-// subKind returns the kind of the streams adapter's subscriptions.
+// streamsSubKind returns the kind of the streams adapter's subscriptions.
 func (c *Cluster) streamsSubKind() subKind {
 	if c.streams.UseShardedPubSub {
 		return subShard
@@ -124,7 +125,7 @@ func (c *Cluster) streamsSubKind() subKind {
 	return subChannel
 }
 
-// streamFields is a stream entry as read.
+// A streamEntry is a stream entry as read.
 type streamEntry struct {
 	id, uid, nsp, typ, data string
 }
@@ -438,19 +439,10 @@ func (a *nsAdapter) missedPacket(id, data string, rooms []string) (*parser.Packe
 func includes(session, rooms, except []string) bool {
 	in := len(rooms) == 0
 	for _, r := range session {
-		for _, x := range except {
-			if r == x {
-				return false
-			}
+		if slices.Contains(except, r) {
+			return false
 		}
-		if !in {
-			for _, x := range rooms {
-				if r == x {
-					in = true
-					break
-				}
-			}
-		}
+		in = in || slices.Contains(rooms, r)
 	}
 	return in
 }

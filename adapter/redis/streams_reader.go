@@ -149,15 +149,15 @@ func (r *streamReader) run(ctx context.Context) {
 			r.checkGap(ctx, failedAt, failErr)
 			failedAt, failErr = time.Time{}, nil
 		}
+		// One lock for the batch: enqueue never blocks.
+		c.mu.Lock()
 		for _, e := range res[r.key] {
 			r.last = e.ID
 			nsp := e.FieldValues["nsp"]
 			if nsp == "" {
 				continue // Node skips entries without a namespace
 			}
-			c.mu.Lock()
 			a := c.nsps[nsp]
-			c.mu.Unlock()
 			if a == nil || a.stream != r.key {
 				continue // a namespace this node does not have
 			}
@@ -165,6 +165,7 @@ func (r *streamReader) run(ctx context.Context) {
 				id: e.ID, uid: e.FieldValues["uid"], nsp: nsp, typ: e.FieldValues["type"], data: e.FieldValues["data"],
 			}})
 		}
+		c.mu.Unlock()
 	}
 }
 
