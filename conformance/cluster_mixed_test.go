@@ -41,43 +41,14 @@ var (
 // conformance/node_modules, and builds the Go node, once per test binary.
 func mxSetup(t *testing.T) (peers, goNode string) {
 	t.Helper()
-	needNode(t)
-	if _, err := os.Stat(filepath.Join("node_modules", "@socket.io", "redis-adapter", "package.json")); err != nil {
-		if testutil.InCI() {
-			t.Fatalf("conformance/node_modules lacks @socket.io/redis-adapter (run make npm): %v", err)
-		}
-		t.Skip("SKIPPED: conformance/node_modules lacks @socket.io/redis-adapter; run `make npm`")
-	}
-	shared := os.Getenv("GOSIO_SHARED")
-	if shared == "" {
-		shared = filepath.Join("..", "..", "shared")
-	}
-	src := filepath.Join(shared, "peers", "cluster")
-	if _, err := os.Stat(filepath.Join(src, "node-server.mjs")); err != nil {
-		if testutil.InCI() {
-			t.Fatalf("the cluster peers are missing at %s: %v", src, err)
-		}
-		t.Skipf("SKIPPED: the cluster peers are missing at %s (set GOSIO_SHARED)", src)
-	}
+	src := peerSource(t, "cluster", "node-server.mjs", "@socket.io/redis-adapter")
 	mxOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "gosio-cluster-peers-")
 		if err != nil {
 			mxOnceErr = err
 			return
 		}
-		for _, f := range []string{"node-server.mjs", "client.mjs", "jsonbin.mjs"} {
-			b, err := os.ReadFile(filepath.Join(src, f))
-			if err != nil {
-				mxOnceErr = err
-				return
-			}
-			if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
-				mxOnceErr = err
-				return
-			}
-		}
-		nm, _ := filepath.Abs("node_modules")
-		if err := os.Symlink(nm, filepath.Join(dir, "node_modules")); err != nil {
+		if err := copyPeers(src, dir, "node-server.mjs", "client.mjs", "jsonbin.mjs"); err != nil {
 			mxOnceErr = err
 			return
 		}

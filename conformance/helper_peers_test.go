@@ -17,7 +17,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -39,33 +38,9 @@ import (
 // under CI=true).
 func igSetup(t *testing.T) string {
 	t.Helper()
-	needNode(t)
-	if _, err := os.Stat(filepath.Join("node_modules", "@venizia", "ignis-helpers", "package.json")); err != nil {
-		if testutil.InCI() {
-			t.Fatalf("conformance/node_modules lacks @venizia/ignis-helpers (run make npm): %v", err)
-		}
-		t.Skip("SKIPPED: conformance/node_modules lacks @venizia/ignis-helpers; run `make npm`")
-	}
-	shared := os.Getenv("GOSIO_SHARED")
-	if shared == "" {
-		shared = filepath.Join("..", "..", "shared")
-	}
-	src := filepath.Join(shared, "peers", "ignis")
-	if _, err := os.Stat(filepath.Join(src, "server.mjs")); err != nil {
-		if testutil.InCI() {
-			t.Fatalf("the ignis peers are missing at %s: %v", src, err)
-		}
-		t.Skipf("SKIPPED: the ignis peers are missing at %s (set GOSIO_SHARED)", src)
-	}
+	src := peerSource(t, "ignis", "server.mjs", "@venizia/ignis-helpers")
 	dir := t.TempDir()
-	for _, f := range []string{"server.mjs", "client.mjs", "peer-env.mjs"} {
-		b, err := os.ReadFile(filepath.Join(src, f))
-		testutil.NoErr(t, err)
-		testutil.NoErr(t, os.WriteFile(filepath.Join(dir, f), b, 0o644))
-	}
-	nm, err := filepath.Abs("node_modules")
-	testutil.NoErr(t, err)
-	testutil.NoErr(t, os.Symlink(nm, filepath.Join(dir, "node_modules")))
+	testutil.NoErr(t, copyPeers(src, dir, "server.mjs", "client.mjs", "peer-env.mjs"))
 	return dir
 }
 
