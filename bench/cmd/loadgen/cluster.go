@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"math"
 	"os"
 	"os/exec"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -260,45 +258,8 @@ func runClusterBcast(e *env) error {
 	countStep("publishes, all receivers", int64(len(rec.sinks)-3), cs)
 
 	// Warm-up, excluded: 2 s at the first rate.
-	warmStep := int64(len(rec.sinks) - 2)
-	schedule(rates[0], int(rates[0]*2), func(_ int, due int64) { _ = pub.send(frame(due, warmStep)) })
-	rec.quiet(300*time.Millisecond, 3*time.Second)
-	best := 0.0
-	var at10 *result.Point
-	for i, rate := range rates {
-		step := i + 1
-		total := int(math.Max(1, rate*stepDur.Seconds()))
-		e.mark()
-		lag := schedule(rate, total, func(_ int, due int64) { _ = pub.send(frame(due, int64(step))) })
-		want := total * len(cs)
-		got := rec.waitCount(step, want, time.Now().Add(2*time.Second))
-		m := map[string]float64{"rate": rate, "offered_deliveries_per_s": rate * float64(len(cs)), "delivered": float64(got) / float64(want), "sender_lag_ms": float64(lag.Microseconds()) / 1000}
-		if cpu := e.cpu(m); cpu > 0 && got > 0 {
-			m["cpu_s_per_1M"] = cpu / (float64(got) / 1e6)
-		}
-		samples := rec.take(step)
-		result.LatencyMetrics(slices.Clone(samples), m)
-		pass := got == want && m["p99_ms"] <= 250
-		if pass {
-			best = rate * float64(len(cs))
-		}
-		e.point(fmt.Sprintf("rate=%g", rate), map[string]float64{"rate": rate, "receivers": float64(len(cs)), "size": float64(size)}, m, samples, boolp(pass))
-		if rate == 10 {
-			at10 = &e.res.Points[len(e.res.Points)-1]
-		}
-		if !pass {
-			break
-		}
-		rec.quiet(300*time.Millisecond, 3*time.Second)
-	}
-	m := map[string]float64{"deliveries_per_s": best}
-	if at10 != nil {
-		for _, k := range []string{"p50_ms", "p99_ms", "max_ms"} {
-			m[k+"_at10"] = at10.M[k]
-		}
-	}
-	e.point("max sustainable", map[string]float64{"receivers": float64(len(cs))}, m, nil, nil)
-	rec.quiet(500*time.Millisecond, 10*time.Second)
+	warmUp(&rec, pub, frame, rates[0])
+	bcastLadder(e, &rec, pub, frame, rates, stepDur, cs, size)
 
 	// Saturation: a burst sent back to back; deliveries over the time
 	// from the first send to the last delivery.
@@ -316,7 +277,7 @@ func runClusterBcast(e *env) error {
 	}
 	got := rec.waitCount(satStep, want, time.Now().Add(30*time.Second))
 	span := float64(rec.last.Load()-t0) / 1e6
-	m = map[string]float64{"burst": float64(burst), "delivered": float64(got) / float64(want), "deliveries_per_s": float64(got) / span}
+	m := map[string]float64{"burst": float64(burst), "delivered": float64(got) / float64(want), "deliveries_per_s": float64(got) / span}
 	if cpu := e.cpu(m); cpu > 0 && got > 0 {
 		m["cpu_s_per_1M"] = cpu / (float64(got) / 1e6)
 	}
