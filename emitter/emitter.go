@@ -249,7 +249,7 @@ func (e *Emitter) ServerSideEmit(ctx context.Context, event string, args ...any)
 		return e.publish(ctx, e.requestsCh, msg)
 	}
 	b.Raw("{").Key("packet").Val(data).Raw("}")
-	return e.xadd(ctx, clusterwire.MsgServerSideEmit, b.Value(), true)
+	return e.xadd(ctx, clusterwire.MsgServerSideEmit, b.Value())
 }
 
 // eventData checks event and args and returns [event, ...args] as JSON

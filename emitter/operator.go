@@ -2,12 +2,10 @@ package emitter
 
 import (
 	"context"
-	"encoding/base64"
 	"slices"
 	"strconv"
 
 	"github.com/gosio/gosio/internal/clusterwire"
-	"github.com/gosio/gosio/internal/msgpack"
 	"github.com/gosio/gosio/parser"
 )
 
@@ -109,7 +107,7 @@ func (o Operator) Emit(ctx context.Context, event string, args ...any) (err erro
 	b.Key("opts")
 	o.broadcastOpts(b)
 	b.Raw("}")
-	return e.xadd(ctx, clusterwire.MsgBroadcast, b.Value(), true)
+	return e.xadd(ctx, clusterwire.MsgBroadcast, b.Value())
 }
 
 // encodeBroadcast returns the channel and the message of a pub/sub
@@ -194,21 +192,15 @@ func (o Operator) request(ctx context.Context, reqType, msgType int64, tail func
 	b.Raw("{").Key("opts").Opts(opts, true)
 	tail(b)
 	b.Raw("}")
-	return e.xadd(ctx, msgType, b.Value(), false)
+	return e.xadd(ctx, msgType, b.Value())
 }
 
 // xadd writes a message to the namespace's stream, as the streams adapter
-// reads it: fields uid, nsp, type and data, data being JSON text, or
-// base64 of @msgpack/msgpack's encoding when the message type may carry
-// binary data and does.
-func (e *Emitter) xadd(ctx context.Context, typ int64, data parser.Value, mayHaveBinary bool) error {
-	field := string(data.JSON)
-	if mayHaveBinary && len(data.Attachments) > 0 {
-		mp, err := msgpack.AppendJSON(nil, data, msgpack.MsgpackJS)
-		if err != nil {
-			return err
-		}
-		field = base64.StdEncoding.EncodeToString(mp)
+// reads it: fields uid, nsp, type and data (clusterwire.StreamData).
+func (e *Emitter) xadd(ctx context.Context, typ int64, data parser.Value) error {
+	field, err := clusterwire.StreamData(int(typ), data, false)
+	if err != nil {
+		return err
 	}
 	args := make([]string, 0, 12)
 	if e.maxLen > 0 {

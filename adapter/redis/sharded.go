@@ -165,17 +165,6 @@ func (a *nsAdapter) onClusterMessage(typ int, uid string, data parser.Value, off
 	return nil
 }
 
-// mayHaveBinary reports the message types Node encodes as msgpack when
-// their data holds binary.
-func mayHaveBinary(typ int) bool {
-	switch typ {
-	case clusterwire.MsgBroadcast, clusterwire.MsgBroadcastAck, clusterwire.MsgFetchSocketsResponse,
-		clusterwire.MsgServerSideEmit, clusterwire.MsgServerSideEmitResponse:
-		return true
-	}
-	return false
-}
-
 // publishCluster publishes {type, data, uid, nsp} to the main channel, or
 // to the response channel of server to.
 func (a *nsAdapter) publishCluster(ctx context.Context, typ int, data parser.Value, to string) error {
@@ -195,7 +184,7 @@ func (a *nsAdapter) publishClusterOn(ctx context.Context, ch string, typ int, da
 		// The streams adapter's pub/sub messages are always msgpack.
 		msg, err = msgpack.AppendJSON(nil, b.Value(), msgpack.MsgpackJS)
 	} else {
-		msg, err = clusterwire.Encode(b.Value(), mayHaveBinary(typ) && len(data.Attachments) > 0)
+		msg, err = clusterwire.Encode(b.Value(), clusterwire.MayHaveBinary(typ) && len(data.Attachments) > 0)
 	}
 	if err != nil {
 		return err

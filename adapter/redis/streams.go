@@ -136,22 +136,9 @@ type streamEntry struct {
 // the entry id, the offset.
 func (a *nsAdapter) xadd(ctx context.Context, typ int, data parser.Value) (string, error) {
 	c := a.c
-	var d string
-	switch {
-	case len(data.Attachments) == 0:
-		d = string(data.JSON)
-	case !c.streams.OnlyPlaintext && mayHaveBinary(typ):
-		b, err := msgpack.AppendJSON(nil, data, msgpack.MsgpackJS)
-		if err != nil {
-			return "", err
-		}
-		d = base64.StdEncoding.EncodeToString(b)
-	default:
-		b, err := msgpack.BufferJSON(data)
-		if err != nil {
-			return "", err
-		}
-		d = string(b)
+	d, err := clusterwire.StreamData(typ, data, c.streams.OnlyPlaintext)
+	if err != nil {
+		return "", err
 	}
 	cmd := c.client.B().Xadd().Key(a.stream).Maxlen().Almost().Threshold(strconv.FormatInt(c.streams.MaxLen, 10)).
 		Id("*").FieldValue().FieldValue("uid", c.uid).FieldValue("nsp", a.name).

@@ -11,6 +11,7 @@
 package clusterwire
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"strconv"
@@ -115,6 +116,36 @@ func StreamIndex(nsp string, count int) int {
 		h = h*31 + int32(r)
 	}
 	return int(h) % count // Go's % keeps the dividend's sign, as JavaScript's
+}
+
+// MayHaveBinary reports the message types of the ClusterAdapter model
+// whose data Node's adapters encode as msgpack when it holds binary.
+func MayHaveBinary(typ int) bool {
+	switch typ {
+	case MsgBroadcast, MsgBroadcastAck, MsgFetchSocketsResponse, MsgServerSideEmit, MsgServerSideEmitResponse:
+		return true
+	}
+	return false
+}
+
+// StreamData returns the data field of a stream entry of type typ, as the
+// streams adapter writes it (and its emitter, and its readers expect):
+// JSON text, or base64 of @msgpack/msgpack's encoding when the type may
+// carry binary and data does. With plaintext (the adapter's onlyPlaintext)
+// binary is written as Node's JSON form of a Buffer instead.
+func StreamData(typ int, data parser.Value, plaintext bool) (string, error) {
+	switch {
+	case len(data.Attachments) == 0:
+		return string(data.JSON), nil
+	case !plaintext && MayHaveBinary(typ):
+		b, err := msgpack.AppendJSON(nil, data, msgpack.MsgpackJS)
+		if err != nil {
+			return "", err
+		}
+		return base64.StdEncoding.EncodeToString(b), nil
+	}
+	b, err := msgpack.BufferJSON(data)
+	return string(b), err
 }
 
 // LooksLikeSocketID reports whether room has the length of a socket id
