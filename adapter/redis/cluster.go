@@ -64,7 +64,7 @@ type Cluster struct {
 	closed bool
 
 	stats struct {
-		published, received, dropped, malformed, publishErrors, gaps atomic.Uint64
+		published, received, dropped, malformed, publishErrors, republished, gaps atomic.Uint64
 	}
 	lastPublishLog time.Time // under mu
 	wg             sync.WaitGroup
@@ -169,6 +169,7 @@ func (c *Cluster) Stats() Stats {
 		Dropped:       c.stats.dropped.Load(),
 		Malformed:     c.stats.malformed.Load(),
 		PublishErrors: c.stats.publishErrors.Load(),
+		Republished:   c.stats.republished.Load(),
 		Gaps:          c.stats.gaps.Load(),
 		Connected:     c.sub.isConnected(),
 	}

@@ -118,6 +118,11 @@ type Stats struct {
 	Dropped       uint64 // messages dropped because a namespace's queue was full
 	Malformed     uint64 // messages that did not decode
 	PublishErrors uint64 // publishes that failed
+	// Republished counts messages sent a second time after their first
+	// attempt failed on a broken connection. Such a message may have
+	// reached Redis the first time, so each one may arrive twice:
+	// delivery over a broken connection is at least once.
+	Republished uint64
 	Gaps          uint64 // subscriber connections lost and restored
 	// Connected reports whether the subscriber is connected now.
 	Connected bool

@@ -109,6 +109,7 @@ func (p *publisher) run() {
 			}
 		}
 		if len(retry) > 0 {
+			p.c.stats.republished.Add(uint64(len(retry)))
 			again := make(rueidis.Commands, len(retry))
 			for k, i := range retry {
 				again[k] = p.c.publishCmd(client, batch[i].channel, batch[i].msg)
