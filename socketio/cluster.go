@@ -113,7 +113,7 @@ func (b BroadcastOperator) EmitWithAck(ctx context.Context, event string, args .
 	if err != nil {
 		return nil, err
 	}
-	p.ID, p.HasID = b.nsp.NextAckID(), true
+	p.ID, p.HasID = b.nsp.nextAckID(), true
 	if dl, ok := ctx.Deadline(); ok && b.flags.Timeout <= 0 {
 		// The context's deadline is the timeout the other servers (and
 		// their pending-request maps) need to know.

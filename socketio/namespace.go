@@ -6,7 +6,6 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/gosio/gosio/adapter"
 	"github.com/gosio/gosio/internal/workers"
@@ -41,8 +40,6 @@ type Namespace struct {
 	serverSide  map[string][]*handler
 }
 
-var _ adapter.ParserNamespace = (*Namespace)(nil)
-
 func newNamespace(ctx context.Context, srv *Server, name string, parent *ParentNamespace) *Namespace {
 	n := &Namespace{
 		srv:        srv,
@@ -52,7 +49,7 @@ func newNamespace(ctx context.Context, srv *Server, name string, parent *ParentN
 		serverSide: make(map[string][]*handler),
 	}
 	n.sse.pool = &srv.workers
-	n.adapter = srv.opts.Adapter(n)
+	n.adapter = srv.opts.Adapter((*nspView)(n))
 	ctx, cancel := context.WithTimeout(ctx, srv.opts.AdapterInitTimeout)
 	defer cancel()
 	if err := n.adapter.Init(ctx); err != nil {
@@ -62,21 +59,8 @@ func newNamespace(ctx context.Context, srv *Server, name string, parent *ParentN
 	return n
 }
 
-// NextAckID implements adapter.Namespace.
-func (n *Namespace) NextAckID() uint64 { return n.ids.Add(1) - 1 }
-
-// Recovery implements adapter.Namespace.
-func (n *Namespace) Recovery() (bool, time.Duration) {
-	if csr := n.srv.opts.ConnectionStateRecovery; csr != nil {
-		return true, csr.MaxDisconnectionDuration
-	}
-	return false, 0
-}
-
-// Parser returns the wire format of the server's packets (Options.Parser),
-// nil for the default; it implements adapter.ParserNamespace, so that
-// broadcasts are encoded in it.
-func (n *Namespace) Parser() parser.Parser { return n.srv.opts.Parser }
+// nextAckID returns a fresh acknowledgement id.
+func (n *Namespace) nextAckID() uint64 { return n.ids.Add(1) - 1 }
 
 // Name returns the namespace's name, such as "/" or "/admin".
 func (n *Namespace) Name() string { return n.name }
@@ -114,12 +98,6 @@ func (n *Namespace) OnServerSideEmit(event string, fn any) {
 	n.mu.Unlock()
 }
 
-// HandleServerSideEmit implements adapter.Namespace: the handlers run on
-// the server's workers, one event at a time in arrival order.
-func (n *Namespace) HandleServerSideEmit(event string, args []parser.Value, ack func(arg any)) {
-	n.sse.push(func() { n.runServerSideEmit(event, args, ack) })
-}
-
 func (n *Namespace) runServerSideEmit(event string, args []parser.Value, ack func(arg any)) {
 	n.mu.RLock()
 	hs := n.serverSide[event]
@@ -144,15 +122,6 @@ func (n *Namespace) runServerSideEmit(event string, args []parser.Value, ack fun
 			n.srv.opts.Logger.Debug("socketio: server-side event handler", "nsp", n.name, "event", event, "err", err)
 		}
 	}
-}
-
-// Socket returns the connected socket with the given id, or nil. It also
-// implements adapter.Namespace.
-func (n *Namespace) Socket(id string) adapter.Socket {
-	if s := n.LocalSocket(id); s != nil {
-		return s
-	}
-	return nil
 }
 
 // LocalSocket returns the socket of this server with the given id, or nil.

@@ -54,8 +54,6 @@ type pendingAck struct {
 	timer *time.Timer
 }
 
-var _ adapter.Socket = (*Socket)(nil)
-
 func newSocket(nsp *Namespace, c *conn, auth json.RawMessage, session *adapter.Session) *Socket {
 	s := &Socket{
 		nsp:       nsp,
@@ -261,7 +259,7 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (Ar
 		err  error
 	}
 	ch := make(chan result, 1)
-	id := s.nsp.ids.Add(1) - 1
+	id := s.nsp.nextAckID()
 	if err := s.registerAck(id, 0, func(a Args, err error) { ch <- result{a, err} }); err != nil {
 		return nil, err
 	}
@@ -355,37 +353,6 @@ func (s *Socket) Disconnect(close bool) {
 	}
 	_ = s.conn.sendPacket(&parser.Packet{Type: parser.Disconnect, Namespace: s.nsp.name}, false)
 	s.onClose(ReasonServerNamespaceDisconnect, false)
-}
-
-// Deliver implements adapter.Socket.
-func (s *Socket) Deliver(frames []*engineio.Message, volatile bool) {
-	s.conn.queue(frames, volatile)
-}
-
-// ExpectAck implements adapter.Socket.
-func (s *Socket) ExpectAck(id uint64, timeout time.Duration, fn func(args []parser.Value, err error)) {
-	err := s.registerAck(id, timeout, func(a Args, err error) { fn(a, err) })
-	if err != nil {
-		fn(nil, err)
-	}
-}
-
-// Info implements adapter.Socket.
-func (s *Socket) Info() adapter.SocketInfo {
-	// MarshalJSON itself: json.Marshal would validate and compact its
-	// output again, which was most of a fetchSockets' CPU.
-	hs, _ := s.handshake.MarshalJSON()
-	info := adapter.SocketInfo{ID: s.id, Handshake: hs, Rooms: s.Rooms()}
-	if d := s.Data(); d != nil {
-		// MarshalArgs writes "[value]": keep the value, with its binary.
-		arr, atts, err := parser.MarshalArgs(nil, d)
-		if err != nil {
-			s.nsp.srv.opts.Logger.Debug("socketio: socket data cannot be encoded for fetchSockets", "nsp", s.nsp.name, "sid", s.id, "err", err)
-			arr = []byte("[null]")
-		}
-		info.Data = parser.Value{JSON: arr[1 : len(arr)-1], Attachments: atts}
-	}
-	return info
 }
 
 // registerAck records a pending acknowledgement.

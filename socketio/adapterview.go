@@ -1,0 +1,101 @@
+package socketio
+
+import (
+	"time"
+
+	"github.com/gosio/gosio/adapter"
+	"github.com/gosio/gosio/engineio"
+	"github.com/gosio/gosio/parser"
+)
+
+// The adapter of a namespace sees the namespace and its sockets through
+// the views below, which implement package adapter's interfaces; the
+// methods those interfaces need stay off the API of Namespace and Socket.
+// A view is the same struct under another type, so converting a
+// *Namespace or *Socket to its view costs nothing.
+
+// nspView is the adapter.Namespace of a Namespace.
+type nspView Namespace
+
+// sockView is the adapter.Socket of a Socket.
+type sockView Socket
+
+var (
+	_ adapter.ParserNamespace = (*nspView)(nil)
+	_ adapter.Socket          = (*sockView)(nil)
+)
+
+func (v *nspView) nsp() *Namespace { return (*Namespace)(v) }
+
+// Name implements adapter.Namespace.
+func (v *nspView) Name() string { return v.name }
+
+// Socket implements adapter.Namespace.
+func (v *nspView) Socket(id string) adapter.Socket {
+	if s := v.nsp().LocalSocket(id); s != nil {
+		return (*sockView)(s)
+	}
+	return nil
+}
+
+// NextAckID implements adapter.Namespace.
+func (v *nspView) NextAckID() uint64 { return v.nsp().nextAckID() }
+
+// Recovery implements adapter.Namespace.
+func (v *nspView) Recovery() (bool, time.Duration) {
+	if csr := v.srv.opts.ConnectionStateRecovery; csr != nil {
+		return true, csr.MaxDisconnectionDuration
+	}
+	return false, 0
+}
+
+// Parser implements adapter.ParserNamespace: broadcasts are encoded in the
+// server's wire format (Options.Parser, nil for the default).
+func (v *nspView) Parser() parser.Parser { return v.srv.opts.Parser }
+
+// HandleServerSideEmit implements adapter.Namespace: the handlers run on
+// the server's workers, one event at a time in arrival order.
+func (v *nspView) HandleServerSideEmit(event string, args []parser.Value, ack func(arg any)) {
+	n := v.nsp()
+	n.sse.push(func() { n.runServerSideEmit(event, args, ack) })
+}
+
+func (v *sockView) sock() *Socket { return (*Socket)(v) }
+
+// ID implements adapter.Socket.
+func (v *sockView) ID() string { return v.id }
+
+// Disconnect implements adapter.Socket.
+func (v *sockView) Disconnect(close bool) { v.sock().Disconnect(close) }
+
+// Deliver implements adapter.Socket.
+func (v *sockView) Deliver(frames []*engineio.Message, volatile bool) {
+	v.conn.queue(frames, volatile)
+}
+
+// ExpectAck implements adapter.Socket.
+func (v *sockView) ExpectAck(id uint64, timeout time.Duration, fn func(args []parser.Value, err error)) {
+	err := v.sock().registerAck(id, timeout, func(a Args, err error) { fn(a, err) })
+	if err != nil {
+		fn(nil, err)
+	}
+}
+
+// Info implements adapter.Socket.
+func (v *sockView) Info() adapter.SocketInfo {
+	s := v.sock()
+	// MarshalJSON itself: json.Marshal would validate and compact its
+	// output again, which was most of a fetchSockets' CPU.
+	hs, _ := s.handshake.MarshalJSON()
+	info := adapter.SocketInfo{ID: s.id, Handshake: hs, Rooms: s.Rooms()}
+	if d := s.Data(); d != nil {
+		// MarshalArgs writes "[value]": keep the value, with its binary.
+		arr, atts, err := parser.MarshalArgs(nil, d)
+		if err != nil {
+			s.nsp.srv.opts.Logger.Debug("socketio: socket data cannot be encoded for fetchSockets", "nsp", s.nsp.name, "sid", s.id, "err", err)
+			arr = []byte("[null]")
+		}
+		info.Data = parser.Value{JSON: arr[1 : len(arr)-1], Attachments: atts}
+	}
+	return info
+}
