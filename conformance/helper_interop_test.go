@@ -2,9 +2,10 @@ package conformance
 
 // Interop of package helper with the real @venizia/ignis-helpers 0.0.7:
 // the TS SocketIOClientHelper against the Go ServerHelper, the Go
-// ClientHelper against the TS SocketIOServerHelper, and a mixed cluster of
-// both servers on one Redis. See ../shared/reference/ignis-helpers-behaviour.md
-// §12 for the wire contract checked here.
+// ClientHelper against the TS SocketIOServerHelper (the mixed cluster of
+// both is helper_cluster_test.go). See
+// ../shared/reference/ignis-helpers-behaviour.md §12 for the wire contract
+// checked here.
 
 import (
 	"context"
@@ -474,94 +475,4 @@ func TestHelperGoClientTSServer(t *testing.T) {
 			}
 		}
 	})
-}
-
-// ----------------------------------------------- mixed cluster
-
-// One TS ServerHelper process and two Go ServerHelpers on one Redis: Send
-// from each reaches the clients of every server by socket id, room and
-// broadcast.
-func TestHelperMixedCluster(t *testing.T) {
-	t.Parallel()
-	dir := igSetup(t)
-	testutil.NeedTool(t, "redis-server")
-	addr := testutil.StartRedis(t)
-	ts := igStartServer(t, dir, addr)
-	g1 := igStartGoServer(t, addr, helper.ServerOptions{Identifier: "go-1"})
-	g2 := igStartGoServer(t, addr, helper.ServerOptions{Identifier: "go-2"})
-
-	// A TS client on the TS server and on Go server 2, Go clients on
-	// Go server 1 and on the TS server; all join public-mix.
-	tsOnTS := igStartClient(t, dir, ts.url(), "--token", "good", "--rooms", "public-mix")
-	tsOnG2 := igStartClient(t, dir, g2.url, "--token", "good", "--rooms", "public-mix")
-	goOnG1 := igStartGoClient(t, g1.url, "good", "auth", true)
-	goOnTS := igStartGoClient(t, ts.url(), "good", "header", true)
-	for _, c := range []*igGoClient{goOnG1, goOnTS} {
-		c.wait(t, "authenticated", "", 1)
-		testutil.NoErr(t, c.JoinRooms("public-mix"))
-	}
-	ids := map[string]string{
-		"tsOnTS": tsOnTS.id(t), "tsOnG2": tsOnG2.id(t),
-		"goOnG1": goOnG1.Socket().ID(), "goOnTS": goOnTS.Socket().ID(),
-	}
-	// Every client is in public-mix on its own server.
-	testutil.WaitUntil(t, 10*time.Second, "everyone in public-mix", func() bool {
-		t1, _ := ts.client(t, ids["tsOnTS"])
-		t2, _ := ts.client(t, ids["goOnTS"])
-		c1, ok1 := g1.Client(ids["goOnG1"])
-		c2, ok2 := g2.Client(ids["tsOnG2"])
-		return slices.Contains(t1.Rooms, "public-mix") && slices.Contains(t2.Rooms, "public-mix") &&
-			ok1 && slices.Contains(c1.Rooms, "public-mix") && ok2 && slices.Contains(c2.Rooms, "public-mix")
-	})
-
-	senders := map[string]func(dest, topic string, data any){
-		"ts": func(dest, topic string, data any) { ts.send(t, dest, topic, data) },
-		"g1": func(dest, topic string, data any) {
-			testutil.NoErr(t, g1.Send(context.Background(), dest, topic, data))
-		},
-		"g2": func(dest, topic string, data any) {
-			testutil.NoErr(t, g2.Send(context.Background(), dest, topic, data))
-		},
-	}
-	clients := []string{"tsOnTS", "tsOnG2", "goOnG1", "goOnTS"}
-	for from, send := range senders {
-		for _, to := range clients {
-			send(ids[to], "id-"+from+"-"+to, map[string]string{"from": from})
-		}
-		send("public-mix", "room-"+from, map[string]string{"from": from})
-		send("", "all-"+from, map[string]string{"from": from})
-	}
-
-	// What each client got: its own id events, and every room and all event.
-	received := func(name string) []string {
-		var out []string
-		switch name {
-		case "tsOnTS", "tsOnG2":
-			c := map[string]*igClient{"tsOnTS": tsOnTS, "tsOnG2": tsOnG2}[name]
-			for _, l := range c.lines("event", "") {
-				if ev := l["event"].(string); ev != helper.EventPing && ev != helper.EventAuthenticated {
-					out = append(out, ev)
-				}
-			}
-		default:
-			c := map[string]*igGoClient{"goOnG1": goOnG1, "goOnTS": goOnTS}[name]
-			for _, e := range c.find("event", "") {
-				if e.Name != helper.EventPing && e.Name != helper.EventAuthenticated {
-					out = append(out, e.Name)
-				}
-			}
-		}
-		slices.Sort(out)
-		return out
-	}
-	for _, to := range clients {
-		var want []string
-		for from := range senders {
-			want = append(want, "id-"+from+"-"+to, "room-"+from, "all-"+from)
-		}
-		slices.Sort(want)
-		testutil.WaitUntil(t, 10*time.Second, to+" got every Send", func() bool { return len(received(to)) >= len(want) })
-		time.Sleep(200 * time.Millisecond) // nothing more (no duplicates)
-		testutil.Equal(t, received(to), want)
-	}
 }

@@ -88,11 +88,19 @@ type igProc struct {
 	done   chan struct{}
 }
 
-// igStart runs `node <dir>/<script> args...` until the end of the test.
+// igStart runs `node <dir>/<script> --quiet args...` until the end of the
+// test.
 func igStart(t *testing.T, dir, name, script string, args ...string) *igProc {
 	t.Helper()
+	return igStartExec(t, dir, name, "node", append([]string{filepath.Join(dir, script), "--quiet"}, args...)...)
+}
+
+// igStartExec runs bin with args in dir, in a process group of its own,
+// until the end of the test, which ends and reaps it (see stop).
+func igStartExec(t *testing.T, dir, name, bin string, args ...string) *igProc {
+	t.Helper()
 	p := &igProc{name: name, out: &igLines{}, stderr: &igLines{}, done: make(chan struct{})}
-	p.cmd = exec.Command("node", append([]string{filepath.Join(dir, script), "--quiet"}, args...)...)
+	p.cmd = exec.Command(bin, args...)
 	p.cmd.Dir = dir
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stdout, err := p.cmd.StdoutPipe()
@@ -173,7 +181,9 @@ func igFreePortPair(t *testing.T) int {
 
 // --------------------------------------------------------------- TS server
 
-// igServer is the real SocketIOServerHelper (server.mjs).
+// igServer is a helper server process with the control API of server.mjs
+// on port+1000: the real SocketIOServerHelper (server.mjs), or a Go
+// ServerHelper (cmd/helpernode).
 type igServer struct {
 	*igProc
 	port int
@@ -187,9 +197,16 @@ func igStartServer(t *testing.T, dir, redisAddr string, args ...string) *igServe
 	s := &igServer{port: port}
 	s.igProc = igStart(t, dir, "ts-server:"+strconv.Itoa(port), "server.mjs",
 		append([]string{"--port", strconv.Itoa(port), "--redis", "redis://" + redisAddr}, args...)...)
-	testutil.WaitUntil(t, 30*time.Second, "server.mjs ready", func() bool {
+	s.waitReady(t)
+	return s
+}
+
+// waitReady waits for the server's {"event":"ready"} line.
+func (s *igServer) waitReady(t *testing.T) {
+	t.Helper()
+	testutil.WaitUntil(t, 30*time.Second, s.name+" ready", func() bool {
 		if s.exited() {
-			t.Fatalf("server.mjs exited:\n%s\n%s", s.out, s.stderr)
+			t.Fatalf("%s exited:\n%s\n%s", s.name, s.out, s.stderr)
 		}
 		for _, l := range s.out.all() {
 			if l["event"] == "ready" {
@@ -198,7 +215,6 @@ func igStartServer(t *testing.T, dir, redisAddr string, args ...string) *igServe
 		}
 		return false
 	})
-	return s
 }
 
 func (s *igServer) url() string { return "http://127.0.0.1:" + strconv.Itoa(s.port) }
