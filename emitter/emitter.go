@@ -102,6 +102,7 @@ const (
 // same cluster.
 type Emitter struct {
 	client rueidis.Client
+	batch  *batcher // Pipeline's, shared by the emitters Of returns
 	kind   kind
 	nsp    string
 
@@ -110,6 +111,7 @@ type Emitter struct {
 	msgpack    bool
 	bcast      string // K#nsp#
 	requestsCh string // K-request#nsp#
+	nspTail    []byte // the "nsp" member of a msgpack broadcast (encode.go)
 
 	// streams
 	stream string // the stream of nsp
@@ -135,7 +137,7 @@ func New(client rueidis.Client, opts *Options) *Emitter {
 	if o.Parser != MessagePack && o.Parser != JSON {
 		panic(fmt.Sprintf("emitter: unknown Parser %d", o.Parser))
 	}
-	e := &Emitter{client: client, kind: pubsub, key: o.Key, msgpack: o.Parser == MessagePack}
+	e := &Emitter{client: client, batch: &batcher{client: client}, kind: pubsub, key: o.Key, msgpack: o.Parser == MessagePack}
 	return e.withNsp("/")
 }
 
@@ -159,7 +161,7 @@ func NewStreams(client rueidis.Client, opts *StreamsOptions) *Emitter {
 	if o.StreamCount < 1 {
 		o.StreamCount = 1
 	}
-	e := &Emitter{client: client, kind: streams, name: o.StreamName, maxLen: o.MaxLen, count: o.StreamCount}
+	e := &Emitter{client: client, batch: &batcher{client: client}, kind: streams, name: o.StreamName, maxLen: o.MaxLen, count: o.StreamCount}
 	return e.withNsp("/")
 }
 
@@ -180,6 +182,7 @@ func (e *Emitter) withNsp(nsp string) *Emitter {
 	if c.kind == pubsub {
 		c.bcast = clusterwire.BroadcastChannel(c.key, nsp)
 		c.requestsCh = clusterwire.RequestChannel(c.key, nsp)
+		c.nspTail = nspTail(nsp)
 	} else {
 		c.stream = clusterwire.StreamKey(c.name, c.count, nsp)
 	}
@@ -246,22 +249,34 @@ func (e *Emitter) ServerSideEmit(ctx context.Context, event string, args ...any)
 		if err != nil {
 			return err
 		}
-		return e.publish(ctx, e.requestsCh, msg)
+		return e.client.Do(ctx, e.publishCmd(e.requestsCh, msg)).Error()
 	}
 	b.Raw("{").Key("packet").Val(data).Raw("}")
-	return e.xadd(ctx, clusterwire.MsgServerSideEmit, b.Value())
+	cmd, err := e.xaddCmd(clusterwire.MsgServerSideEmit, b.Value())
+	if err != nil {
+		return err
+	}
+	return e.client.Do(ctx, cmd).Error()
+}
+
+// checkEvent refuses a reserved event name and a function argument.
+func checkEvent(event string, args []any) error {
+	if parser.IsReserved(event) {
+		return fmt.Errorf("%w: %q", ErrReservedEvent, event)
+	}
+	for _, a := range args {
+		if a != nil && reflect.TypeOf(a).Kind() == reflect.Func {
+			return ErrAck
+		}
+	}
+	return nil
 }
 
 // eventData checks event and args and returns [event, ...args] as JSON
 // with binary placeholders.
 func eventData(event string, args []any) (parser.Value, error) {
-	if parser.IsReserved(event) {
-		return parser.Value{}, fmt.Errorf("%w: %q", ErrReservedEvent, event)
-	}
-	for _, a := range args {
-		if a != nil && reflect.TypeOf(a).Kind() == reflect.Func {
-			return parser.Value{}, ErrAck
-		}
+	if err := checkEvent(event, args); err != nil {
+		return parser.Value{}, err
 	}
 	all := make([]any, 0, 1+len(args))
 	all = append(all, event)
@@ -273,9 +288,9 @@ func eventData(event string, args []any) (parser.Value, error) {
 	return parser.Value{JSON: arr, Attachments: atts}, nil
 }
 
-func (e *Emitter) publish(ctx context.Context, channel string, msg []byte) error {
-	cmd := e.client.B().Publish().Channel(channel).Message(rueidis.BinaryString(msg)).Build().Pin()
-	return e.client.Do(ctx, cmd).Error()
+// publishCmd returns the PUBLISH of msg to channel.
+func (e *Emitter) publishCmd(channel string, msg []byte) rueidis.Completed {
+	return e.client.B().Publish().Channel(channel).Message(rueidis.BinaryString(msg)).Build().Pin()
 }
 
 // wrap prefixes a non-nil *err with the operation, once, at the exported

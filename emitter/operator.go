@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/redis/rueidis"
+
 	"github.com/gosio/gosio/internal/clusterwire"
 	"github.com/gosio/gosio/parser"
 )
@@ -89,17 +91,26 @@ func addSet(set, add []string) []string {
 // emitter XADDs to the namespace's stream.
 func (o Operator) Emit(ctx context.Context, event string, args ...any) (err error) {
 	defer wrap(&err, "emit")
+	cmd, err := o.emitCommand(event, args)
+	if err != nil {
+		return err
+	}
+	return o.e.client.Do(ctx, cmd).Error()
+}
+
+// emitCommand checks and encodes an emit, once, into its PUBLISH or XADD.
+func (o Operator) emitCommand(event string, args []any) (rueidis.Completed, error) {
 	e := o.e
 	if e.kind == pubsub {
 		ch, msg, err := o.encodeBroadcast(event, args)
 		if err != nil {
-			return err
+			return rueidis.Completed{}, err
 		}
-		return e.publish(ctx, ch, msg)
+		return e.publishCmd(ch, msg), nil
 	}
 	data, err := eventData(event, args)
 	if err != nil {
-		return err
+		return rueidis.Completed{}, err
 	}
 	b := &clusterwire.Builder{}
 	b.Raw("{").Key("packet")
@@ -107,32 +118,43 @@ func (o Operator) Emit(ctx context.Context, event string, args ...any) (err erro
 	b.Key("opts")
 	o.broadcastOpts(b)
 	b.Raw("}")
-	return e.xadd(ctx, clusterwire.MsgBroadcast, b.Value())
+	return e.xaddCmd(clusterwire.MsgBroadcast, b.Value())
 }
 
 // encodeBroadcast returns the channel and the message of a pub/sub
-// emitter's broadcast.
+// emitter's broadcast: msgpack written directly (encode.go), or through
+// JSON for the JSON parser and for strings that are not valid UTF-8.
 func (o Operator) encodeBroadcast(event string, args []any) (string, []byte, error) {
-	data, err := eventData(event, args)
-	if err != nil {
+	if err := checkEvent(event, args); err != nil {
 		return "", nil, err
 	}
 	e := o.e
+	ch := e.bcast
+	if len(o.rooms) == 1 {
+		ch = clusterwire.RoomChannel(e.key, e.nsp, o.rooms[0])
+	}
+	if e.msgpack && o.directOK(event) {
+		msg, err := o.appendBroadcast(make([]byte, 0, 256), event, args)
+		return ch, msg, err
+	}
+	msg, err := o.encodeBroadcastJSON(event, args)
+	return ch, msg, err
+}
+
+// encodeBroadcastJSON encodes a broadcast as JSON text, converted to
+// msgpack for the MessagePack parser.
+func (o Operator) encodeBroadcastJSON(event string, args []any) ([]byte, error) {
+	data, err := eventData(event, args)
+	if err != nil {
+		return nil, err
+	}
 	b := &clusterwire.Builder{}
 	b.Raw("[").Str(clusterwire.EmitterUID).Raw(",")
 	o.packet(b, data)
 	b.Raw(",")
 	o.broadcastOpts(b)
 	b.Raw("]")
-	msg, err := clusterwire.Encode(b.Value(), e.msgpack)
-	if err != nil {
-		return "", nil, err
-	}
-	ch := e.bcast
-	if len(o.rooms) == 1 {
-		ch = clusterwire.RoomChannel(e.key, e.nsp, o.rooms[0])
-	}
-	return ch, msg, nil
+	return clusterwire.Encode(b.Value(), o.e.msgpack)
 }
 
 // packet writes {"type":2,"data":[..],"nsp":".."}.
@@ -187,20 +209,25 @@ func (o Operator) request(ctx context.Context, reqType, msgType int64, tail func
 		b.Raw("{").Key("type").Int(reqType).Key("opts").Opts(opts, false)
 		tail(b)
 		b.Raw("}")
-		return e.publish(ctx, e.requestsCh, b.Value().JSON)
+		return e.client.Do(ctx, e.publishCmd(e.requestsCh, b.Value().JSON)).Error()
 	}
 	b.Raw("{").Key("opts").Opts(opts, true)
 	tail(b)
 	b.Raw("}")
-	return e.xadd(ctx, msgType, b.Value())
-}
-
-// xadd writes a message to the namespace's stream, as the streams adapter
-// reads it: fields uid, nsp, type and data (clusterwire.StreamData).
-func (e *Emitter) xadd(ctx context.Context, typ int64, data parser.Value) error {
-	field, err := clusterwire.StreamData(int(typ), data, false)
+	cmd, err := e.xaddCmd(msgType, b.Value())
 	if err != nil {
 		return err
+	}
+	return e.client.Do(ctx, cmd).Error()
+}
+
+// xaddCmd returns the XADD of a message to the namespace's stream, as the
+// streams adapter reads it: fields uid, nsp, type and data
+// (clusterwire.StreamData).
+func (e *Emitter) xaddCmd(typ int64, data parser.Value) (rueidis.Completed, error) {
+	field, err := clusterwire.StreamData(int(typ), data, false)
+	if err != nil {
+		return rueidis.Completed{}, err
 	}
 	args := make([]string, 0, 12)
 	if e.maxLen > 0 {
@@ -211,6 +238,5 @@ func (e *Emitter) xadd(ctx context.Context, typ int64, data parser.Value) error 
 		"nsp", e.nsp,
 		"type", strconv.FormatInt(typ, 10),
 		"data", field)
-	c := e.client.B().Arbitrary("XADD").Keys(e.stream).Args(args...).Build().Pin()
-	return e.client.Do(ctx, c).Error()
+	return e.client.B().Arbitrary("XADD").Keys(e.stream).Args(args...).Build().Pin(), nil
 }
