@@ -167,7 +167,7 @@ func TestClientHandshakeOptions(t *testing.T) {
 		if !errors.As(err, &he) {
 			t.Fatalf("%s: Dial = %v, want an *HTTPError", tr, err)
 		}
-		testutil.Equal(t, *he, HTTPError{StatusCode: http.StatusForbidden, Code: codeForbidden, Message: "who are you"})
+		testutil.Equal(t, *he, HTTPError{StatusCode: http.StatusForbidden, Code: CodeForbidden, Message: "who are you"})
 
 		c, in, _ := dialTest(t, ts.hs.URL+"?room=r1", DialOptions{
 			Transports: []string{tr},

@@ -33,30 +33,70 @@ var (
 	ErrHeartbeatDirection = errors.New("engineio: invalid heartbeat direction")
 )
 
-// HTTP error codes of the reference server, sent as {"code":N,"message":"..."}.
+// Error codes of the reference server. A refused request is answered with
+// the JSON body {"code":N,"message":"..."} (status 403 for CodeForbidden,
+// 400 otherwise), and reported to Options.OnConnectionError.
 const (
-	codeUnknownTransport   = 0
-	codeUnknownSID         = 1
-	codeBadHandshakeMethod = 2
-	codeBadRequest         = 3
-	codeForbidden          = 4
-	codeUnsupportedVersion = 5
+	CodeUnknownTransport   = 0 // "Transport unknown": transport missing or not enabled
+	CodeUnknownSID         = 1 // "Session ID unknown": no open session has the sid
+	CodeBadHandshakeMethod = 2 // "Bad handshake method": a handshake other than GET
+	CodeBadRequest         = 3 // "Bad request": a transport the session does not use, a WebSocket handshake without Upgrade
+	CodeForbidden          = 4 // "Forbidden": AllowRequest refused the handshake
+	CodeUnsupportedVersion = 5 // "Unsupported protocol version": EIO is not 4
 )
 
 var codeMessages = [...]string{
-	codeUnknownTransport:   "Transport unknown",
-	codeUnknownSID:         "Session ID unknown",
-	codeBadHandshakeMethod: "Bad handshake method",
-	codeBadRequest:         "Bad request",
-	codeForbidden:          "Forbidden",
-	codeUnsupportedVersion: "Unsupported protocol version",
+	CodeUnknownTransport:   "Transport unknown",
+	CodeUnknownSID:         "Session ID unknown",
+	CodeBadHandshakeMethod: "Bad handshake method",
+	CodeBadRequest:         "Bad request",
+	CodeForbidden:          "Forbidden",
+	CodeUnsupportedVersion: "Unsupported protocol version",
+}
+
+// A ConnectionError describes a request the server refused with one of the
+// Code constants, as the reference server's connection_error event does.
+type ConnectionError struct {
+	Code    int    // one of the Code constants
+	Message string // the code's text, "Transport unknown" to "Unsupported protocol version"
+	// Context names the failed check where the reference server names
+	// it: "TRANSPORT_MISMATCH" (a request on a transport the session does
+	// not use) or "TRANSPORT_HANDSHAKE_ERROR" (a WebSocket handshake
+	// without Upgrade). It is empty otherwise.
+	Context string
+	// Err is the error AllowRequest returned, for CodeForbidden; its text
+	// is the message the client received. Nil otherwise.
+	Err error
+}
+
+// Error implements error.
+func (e *ConnectionError) Error() string {
+	return "engineio: connection error " + strconv.Itoa(e.Code) + ": " + e.Message
+}
+
+// Unwrap returns Err.
+func (e *ConnectionError) Unwrap() error { return e.Err }
+
+// refuseRequest answers r with the reference server's error body for code (with
+// err's text as the message for CodeForbidden), counts it and reports it
+// to OnConnectionError.
+func (srv *Server) refuseRequest(w http.ResponseWriter, r *http.Request, code int, name string, err error) {
+	srv.stats.connErrors.Add(1)
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+	}
+	writeError(w, code, msg)
+	if fn := srv.opts.OnConnectionError; fn != nil {
+		fn(r, &ConnectionError{Code: code, Message: codeMessages[code], Context: name, Err: err})
+	}
 }
 
 // writeError answers with the reference server's JSON error body. An
 // empty message selects the code's standard text.
 func writeError(w http.ResponseWriter, code int, message string) {
 	status := http.StatusBadRequest
-	if code == codeForbidden {
+	if code == CodeForbidden {
 		status = http.StatusForbidden
 	}
 	if message == "" {

@@ -99,8 +99,33 @@ type Options struct {
 	// it is closed as a slow client. Zero means 5s.
 	SlowClientTimeout time.Duration
 
-	// Logger receives protocol errors caused by clients, at debug level.
-	// Nil means slog.Default().
+	// InitialHeaders, when not nil, is called with the headers of the
+	// response that opens a session (the first polling GET's answer, or
+	// the WebSocket handshake's 101) and its request, before they are
+	// written, as the reference server's initial_headers event. Headers
+	// it sets go in the response; on a polling handshake the session
+	// cookie (see Cookie) is set already, as the reference server sets it
+	// on polling only. It runs before Headers, on the request's goroutine.
+	InitialHeaders func(h http.Header, r *http.Request)
+	// Headers, when not nil, is called with the headers of every transport
+	// response (each polling GET's and POST's answer, each WebSocket
+	// handshake's 101, the opening one included) and its request, before
+	// they are written, as the reference server's headers event. Error
+	// answers (see OnConnectionError) do not call it. It gives access to
+	// the headers of each request of a session, where Session.Request
+	// keeps the opening one: the session id is r.URL.Query().Get("sid"),
+	// empty on the opening request.
+	Headers func(h http.Header, r *http.Request)
+
+	// OnConnectionError, when not nil, is called with each request the
+	// server refuses with an Engine.IO error code (a ConnectionError, see
+	// the Code constants), after the answer is written, as the reference
+	// server's connection_error event. Stats counts them too.
+	OnConnectionError func(r *http.Request, err *ConnectionError)
+
+	// Logger receives the server's log: session opening and closing and
+	// protocol errors caused by clients at debug level, slow clients cut
+	// at warn level. Nil means slog.Default().
 	Logger *slog.Logger
 }
 

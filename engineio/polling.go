@@ -67,7 +67,7 @@ func (s *Session) handleGet(w http.ResponseWriter, r *http.Request) {
 			s.srv.remove(s)
 		default:
 			s.mu.Unlock()
-			writeError(w, codeUnknownSID, "")
+			s.srv.refuseRequest(w, r, CodeUnknownSID, "", nil)
 			return
 		}
 		s.mu.Unlock()
@@ -76,7 +76,7 @@ func (s *Session) handleGet(w http.ResponseWriter, r *http.Request) {
 	}
 	if s.expiredLocked(time.Now()) {
 		s.closeLocked(ReasonPingTimeout, nil, closeByError)
-		writeError(w, codeUnknownSID, "")
+		s.srv.refuseRequest(w, r, CodeUnknownSID, "", nil)
 		return
 	}
 	if s.poll != nil {
@@ -127,7 +127,7 @@ func (s *Session) handleGet(w http.ResponseWriter, r *http.Request) {
 		return // released at the same moment; the client is gone anyway
 	}
 	if wait.mismatch {
-		writeError(w, codeBadRequest, "")
+		s.srv.refuseRequest(w, r, CodeBadRequest, "TRANSPORT_MISMATCH", nil)
 		return
 	}
 	s.srv.writePayload(w, r, wait.msgs, wait.final)
@@ -145,12 +145,12 @@ func (s *Session) handlePost(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		writeError(w, codeUnknownSID, "")
+		s.srv.refuseRequest(w, r, CodeUnknownSID, "", nil)
 		return
 	}
 	if s.expiredLocked(time.Now()) {
 		s.closeLocked(ReasonPingTimeout, nil, closeByError)
-		writeError(w, codeUnknownSID, "")
+		s.srv.refuseRequest(w, r, CodeUnknownSID, "", nil)
 		return
 	}
 	if s.posting {
@@ -206,6 +206,9 @@ func (s *Session) handlePost(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "text/html")
 	h.Set("Content-Length", "2")
 	h.Set("Cache-Control", "no-store")
+	if fn := s.srv.opts.Headers; fn != nil {
+		fn(h, r)
+	}
 	_, _ = io.WriteString(w, "ok")
 }
 
@@ -259,6 +262,9 @@ func (srv *Server) writePayload(w http.ResponseWriter, r *http.Request, msgs []*
 		}
 	}
 	h.Set("Content-Length", strconv.Itoa(len(body)))
+	if fn := srv.opts.Headers; fn != nil {
+		fn(h, r)
+	}
 	_, _ = w.Write(body)
 }
 

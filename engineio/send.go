@@ -21,6 +21,7 @@ func (s *Session) sendAll(msgs []*Message, queue func(size int)) error {
 	if err := s.admitLocked(size); err != nil {
 		return err
 	}
+	s.ctr.countOut(len(msgs), size)
 	queue(size)
 	s.mu.Unlock()
 	return nil
@@ -31,10 +32,16 @@ func (s *Session) sendAll(msgs []*Message, queue func(size int)) error {
 func (s *Session) SendAllVolatile(msgs []*Message) bool {
 	s.mu.Lock()
 	ok := s.readyLocked()
-	if ok && !s.writeInlineLocked(msgs) {
-		s.queue = append(s.queue, msgs...)
-		s.queued += sizeOf(msgs)
-		s.kickLocked()
+	if ok {
+		size := sizeOf(msgs)
+		s.ctr.countOut(len(msgs), size)
+		if !s.writeInlineLocked(msgs) {
+			s.queue = append(s.queue, msgs...)
+			s.queued += size
+			s.kickLocked()
+		}
+	} else {
+		s.ctr.dropped.Add(uint64(len(msgs)))
 	}
 	s.mu.Unlock()
 	return ok
@@ -57,7 +64,11 @@ func (s *Session) QueueAllVolatile(msgs []*Message) bool {
 	s.mu.Lock()
 	ok := s.readyLocked()
 	if ok {
-		s.queueForPoolLocked(msgs, sizeOf(msgs))
+		size := sizeOf(msgs)
+		s.ctr.countOut(len(msgs), size)
+		s.queueForPoolLocked(msgs, size)
+	} else {
+		s.ctr.dropped.Add(uint64(len(msgs)))
 	}
 	s.mu.Unlock()
 	return ok

@@ -3,6 +3,7 @@ package engineio
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -31,6 +32,7 @@ type Server struct {
 	open     atomic.Int64   // sessions not closed yet
 	wg       sync.WaitGroup // requests in progress and session goroutines
 	writers  writePool      // see QueueAll
+	stats    stats          // see Stats
 
 	// WebSocket reading without a goroutine per session (see poller).
 	poller    *poller
@@ -86,14 +88,14 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	transport := q.Get("transport")
 	if !srv.opts.transportEnabled(transport) {
-		writeError(w, codeUnknownTransport, "")
+		srv.refuseRequest(w, r, CodeUnknownTransport, "", nil)
 		return
 	}
 	upgrade := isWebSocketUpgrade(r)
 	if sid := q.Get("sid"); sid != "" {
 		s := srv.lookup(sid)
 		if s == nil {
-			writeError(w, codeUnknownSID, "")
+			srv.refuseRequest(w, r, CodeUnknownSID, "", nil)
 			return
 		}
 		if transport == TransportWebSocket && upgrade {
@@ -101,7 +103,7 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if transport != TransportPolling || s.Transport() != TransportPolling {
-			writeError(w, codeBadRequest, "")
+			srv.refuseRequest(w, r, CodeBadRequest, "TRANSPORT_MISMATCH", nil)
 			return
 		}
 		switch r.Method {
@@ -115,21 +117,21 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.Method != http.MethodGet {
-		writeError(w, codeBadHandshakeMethod, "")
+		srv.refuseRequest(w, r, CodeBadHandshakeMethod, "", nil)
 		return
 	}
 	if transport == TransportWebSocket && !upgrade {
-		writeError(w, codeBadRequest, "")
+		srv.refuseRequest(w, r, CodeBadRequest, "TRANSPORT_HANDSHAKE_ERROR", nil)
 		return
 	}
 	if srv.opts.AllowRequest != nil {
 		if err := srv.opts.AllowRequest(r); err != nil {
-			writeError(w, codeForbidden, err.Error())
+			srv.refuseRequest(w, r, CodeForbidden, "", err)
 			return
 		}
 	}
 	if q.Get("EIO") != "4" {
-		writeError(w, codeUnsupportedVersion, "")
+		srv.refuseRequest(w, r, CodeUnsupportedVersion, "", nil)
 		return
 	}
 	srv.handshake(w, r, q, transport)
@@ -187,10 +189,12 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, q map[strin
 		info: newRequestInfo(r, q, now),
 		b64:  q["b64"] != nil,
 		done: make(chan struct{}),
+		ctr:  srv.stats.shard(),
 	}
 	upgrades := []string{}
 	var conn wsConn
 	if transport == TransportWebSocket {
+		srv.responseHeaders(w, r, true)
 		var err error
 		if conn, err = srv.acceptWebSocket(w, r, s.b64); err != nil {
 			return
@@ -224,10 +228,21 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, q map[strin
 	srv.sessions[s.id] = s
 	srv.open.Add(1)
 	srv.mu.Unlock()
+	srv.stats.opened.Add(1)
+	if s.transport == webSocket {
+		srv.stats.webSocket.Add(1)
+	} else {
+		srv.stats.polling.Add(1)
+	}
+	if l := srv.opts.Logger; l.Enabled(context.Background(), slog.LevelDebug) {
+		l.Debug("engineio: session opened", "sid", s.id, "transport", transport, "remote", r.RemoteAddr)
+	}
 
 	s.enqueueLocked(controlMessage(typeOpen, open))
-	if srv.opts.InitialPacket != nil {
-		s.enqueueLocked(NewTextMessage(srv.opts.InitialPacket))
+	if p := srv.opts.InitialPacket; p != nil {
+		m := NewTextMessage(p)
+		s.ctr.countOut(1, m.size())
+		s.enqueueLocked(m)
 	}
 	s.startHeartbeat(now)
 	s.mu.Unlock()
@@ -247,7 +262,11 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, q map[strin
 		c.Value = s.id
 		http.SetCookie(w, &c)
 	}
-	s.handleGet(w, r)
+	if fn := srv.opts.InitialHeaders; fn != nil {
+		fn(w.Header(), r)
+	}
+	s.handleGet(w, r) // its answer runs Headers
+
 }
 
 // remove forgets a closed session.
@@ -308,6 +327,17 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+}
+
+// responseHeaders runs the InitialHeaders (when initial) and Headers hooks
+// on a transport response's headers.
+func (srv *Server) responseHeaders(w http.ResponseWriter, r *http.Request, initial bool) {
+	if fn := srv.opts.InitialHeaders; initial && fn != nil {
+		fn(w.Header(), r)
+	}
+	if fn := srv.opts.Headers; fn != nil {
+		fn(w.Header(), r)
 	}
 }
 

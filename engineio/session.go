@@ -1,6 +1,8 @@
 package engineio
 
 import (
+	"context"
+	"log/slog"
 	"math"
 	"net/http"
 	"net/url"
@@ -66,6 +68,7 @@ type Session struct {
 	id   string
 	info RequestInfo
 	b64  bool // the client asked for binary as base64 text on WebSocket
+	ctr  *counters
 
 	onMessage atomic.Pointer[func(data []byte, binary bool)]
 	onClose   atomic.Pointer[func(reason string, err error)]
@@ -165,6 +168,7 @@ func (s *Session) Send(m *Message) error {
 	if err := s.admitLocked(m.size()); err != nil {
 		return err
 	}
+	s.ctr.countOut(1, m.size())
 	s.enqueueLocked(m)
 	s.mu.Unlock()
 	return nil
@@ -192,7 +196,7 @@ func (s *Session) admitLocked(size int) error {
 	limit := s.srv.opts.SendQueueLimit
 	if s.queued > 0 && s.queued+size > limit {
 		if s.queued+size > min(limit, math.MaxInt/slowClientBound)*slowClientBound {
-			s.closeLocked(ReasonTransportError, ErrSlowClient, closeByError)
+			s.cutSlowLocked("send queue past its hard bound")
 			return ErrSlowClient
 		}
 		if s.slowTimer == nil {
@@ -221,7 +225,15 @@ func (s *Session) checkSlow() {
 		return
 	}
 	s.slowTimer = nil
-	s.srv.logf(s, "slow client", ErrSlowClient)
+	s.cutSlowLocked("transport took nothing for SlowClientTimeout")
+}
+
+// cutSlowLocked closes the session as a slow client; it unlocks s.mu. A
+// policy cut is logged at warn level: it says that the limits or the
+// client need a look.
+func (s *Session) cutSlowLocked(why string) {
+	s.srv.stats.slow.Add(1)
+	s.srv.opts.Logger.Warn("engineio: slow client cut", "sid", s.id, "queued", s.queued, "limit", s.srv.opts.SendQueueLimit, "why", why)
 	s.closeLocked(ReasonTransportError, ErrSlowClient, closeByError)
 }
 
@@ -232,7 +244,10 @@ func (s *Session) SendVolatile(m *Message) bool {
 	s.mu.Lock()
 	ok := s.readyLocked()
 	if ok {
+		s.ctr.countOut(1, m.size())
 		s.enqueueLocked(m)
+	} else {
+		s.ctr.dropped.Add(1)
 	}
 	s.mu.Unlock()
 	return ok
@@ -317,6 +332,14 @@ func (s *Session) closeLocked(reason string, err error, kind closeKind) {
 	s.closed = true
 	s.reason, s.closeErr = reason, err
 	s.srv.open.Add(-1)
+	if s.transport == webSocket {
+		s.srv.stats.webSocket.Add(-1)
+	} else {
+		s.srv.stats.polling.Add(-1)
+	}
+	if l := s.srv.opts.Logger; l.Enabled(context.Background(), slog.LevelDebug) {
+		l.Debug("engineio: session closed", "sid", s.id, "reason", reason, "err", err)
+	}
 	close(s.done)
 	if s.upgradeTimer != nil {
 		s.upgradeTimer.Stop()
@@ -466,6 +489,12 @@ func (s *Session) onPong() {
 func (s *Session) onPacket(p packet) {
 	switch p.typ {
 	case typeMessage:
+		n := uint64(len(p.data))
+		if !p.binary {
+			n++ // the type byte
+		}
+		s.ctr.msgsIn.Add(1)
+		s.ctr.bytesIn.Add(n)
 		if fn := s.onMessage.Load(); fn != nil && !s.isClosed() {
 			(*fn)(p.data, p.binary)
 		}

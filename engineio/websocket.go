@@ -382,6 +382,7 @@ func (s *Session) flushWS() {
 func (srv *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, s *Session) {
 	// As the reference server does, a WebSocket for a session that cannot
 	// upgrade (already upgraded or upgrading) is accepted and then closed.
+	srv.responseHeaders(w, r, false)
 	conn, err := srv.acceptWebSocket(w, r, s.b64)
 	if err != nil {
 		return // the handshake has been answered
@@ -464,6 +465,8 @@ func (s *Session) completeUpgrade(conn wsConn) bool {
 	s.probe, s.probed = wsConn{}, false
 	s.upgradeTimer.Stop()
 	s.transport = webSocket
+	s.srv.stats.polling.Add(-1)
+	s.srv.stats.webSocket.Add(1)
 	s.ws = conn
 	if s.poll != nil {
 		s.poll.mismatch = s.poll.afterProbe
