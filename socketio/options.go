@@ -1,6 +1,7 @@
 package socketio
 
 import (
+	"io/fs"
 	"log/slog"
 	"time"
 
@@ -52,6 +53,21 @@ type Options struct {
 	// AdapterInitTimeout bounds each namespace adapter's Init (a cluster
 	// adapter subscribes its channels there). Zero means 10 s.
 	AdapterInitTimeout time.Duration
+
+	// ClientFiles, when not nil, serves the socket.io client bundle under
+	// the server's path, as the reference server's serveClient does:
+	// socket.io.js, socket.io.min.js, socket.io.esm.min.js and
+	// socket.io.msgpack.min.js, with their .map source maps, are read
+	// from it, for example from the dist directory of the socket.io-client
+	// npm package (os.DirFS("node_modules/socket.io-client/dist")) or an
+	// embed.FS. Each file is read on its first request and kept in memory;
+	// it is answered with the reference's headers (Cache-Control "public,
+	// max-age=0", an ETag, 304 to a matching If-None-Match) and gzip or
+	// deflate when the client accepts them (Brotli is not offered). A file
+	// the FS lacks is answered 404. Nil serves no file, where the
+	// reference serves its own copy by default: those paths then get
+	// Engine.IO's error, as any other request does.
+	ClientFiles fs.FS
 
 	// Logger receives client protocol errors (debug) and handler panics
 	// (error). Nil means slog.Default().

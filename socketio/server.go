@@ -30,6 +30,7 @@ type Server struct {
 	workers  workers.Pool // run the conns' task queues
 	mainNsp  *Namespace
 	shutOnce sync.Once
+	bundle   *bundle // nil without Options.ClientFiles
 }
 
 // NewServer returns a Server configured by opts; nil selects every default.
@@ -41,13 +42,21 @@ func NewServer(opts *Options) *Server {
 		nsps:  make(map[string]*Namespace),
 		conns: make(map[*conn]struct{}),
 	}
+	if o.ClientFiles != nil {
+		srv.bundle = newBundle(o.ClientFiles, srv.eio.Options().Path)
+	}
 	srv.mainNsp = srv.Of("/")
 	srv.eio.OnConnection(srv.onSession)
 	return srv
 }
 
 // ServeHTTP implements http.Handler.
-func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { srv.eio.ServeHTTP(w, r) }
+func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if srv.bundle != nil && srv.bundle.serve(w, r) {
+		return
+	}
+	srv.eio.ServeHTTP(w, r)
+}
 
 // Engine returns the Engine.IO server underneath.
 func (srv *Server) Engine() *engineio.Server { return srv.eio }
