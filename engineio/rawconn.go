@@ -25,7 +25,7 @@ type wsRaw struct {
 	reader    *Session     // set before the poller first hands r to a worker
 	pollState atomic.Int32 // pollIdle, pollReading or pollAgain
 
-	closeSent  atomic.Bool                // a close frame was written
+	closeSent  atomic.Bool                // a close frame was written (set at the gate: see sendClose)
 	closeTimer atomic.Pointer[time.Timer] // ends a close the client does not answer
 
 	// gate orders every write to conn: the senders' and flusher's data

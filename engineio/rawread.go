@@ -232,26 +232,36 @@ func (r *wsRaw) fail(code websocket.StatusCode, why string) error {
 }
 
 // sendClose writes a close frame with code (none for StatusNoStatusRcvd),
-// unless one was sent already.
+// unless one was sent already. closeSent is set at the gate, so that a
+// second close waits there until the first frame is written: otherwise it
+// would go on to close the connection (onClose, endRead) under a frame
+// still waiting for the gate, and the client would get no close frame.
 func (r *wsRaw) sendClose(code websocket.StatusCode) error {
+	r.gate.Lock()
+	defer r.gate.Unlock()
 	if r.closeSent.Swap(true) {
 		return nil
 	}
 	if code == websocket.StatusNoStatusRcvd {
-		return r.writeShort(opClose, nil)
+		return r.writeShortLocked(opClose, nil)
 	}
-	return r.writeShort(opClose, binary.BigEndian.AppendUint16(nil, uint16(code)))
+	return r.writeShortLocked(opClose, binary.BigEndian.AppendUint16(nil, uint16(code)))
 }
 
 // writeShort writes a frame whose payload is at most 125 bytes (a control
 // frame, or the answer to an upgrade's probe), waiting at the gate for the
 // session's other writes and at most controlWriteTimeout for the socket.
 func (r *wsRaw) writeShort(op byte, payload []byte) error {
+	r.gate.Lock()
+	defer r.gate.Unlock()
+	return r.writeShortLocked(op, payload)
+}
+
+// writeShortLocked is writeShort for a caller that holds the gate.
+func (r *wsRaw) writeShortLocked(op byte, payload []byte) error {
 	f := make([]byte, 2, 2+len(payload))
 	f[0], f[1] = 0x80|op, byte(len(payload))
 	f = append(f, payload...)
-	r.gate.Lock()
-	defer r.gate.Unlock()
 	_ = r.conn.SetWriteDeadline(time.Now().Add(controlWriteTimeout))
 	_, err := r.conn.Write(f)
 	_ = r.conn.SetWriteDeadline(time.Time{})

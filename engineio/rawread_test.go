@@ -311,6 +311,56 @@ func TestRawReadParseErrorClose(t *testing.T) {
 	testutil.Equal(t, ts.waitClose(t, sid).reason, ReasonParseError)
 }
 
+// TestRawCloseFramesMeet: the session's close frame (closeHandshake, as
+// the flusher sends it) and the answer to the client's close frame are
+// sent at once while another write holds the gate; one close frame reaches
+// the client before the connection ends. The close that lost the race for
+// closeSent used to go on at once and close the connection under the frame
+// that had won it but was not written yet, so the client got none (found
+// by FuzzPollerSplitReads).
+func TestRawCloseFramesMeet(t *testing.T) {
+	t.Parallel()
+	srvConn, cliConn := net.Pipe()
+	defer cliConn.Close()
+	r := newWSRaw(srvConn, nil)
+	r.gate.Lock() // a data frame being written
+	handshook := make(chan struct{})
+	go func() {
+		defer close(handshook)
+		r.closeHandshake(websocket.StatusNoStatusRcvd)
+	}()
+	time.Sleep(20 * time.Millisecond)
+	answered := make(chan error, 1)
+	go func() { answered <- r.onClose(closePayload(websocket.StatusNormalClosure, "")) }()
+	time.Sleep(20 * time.Millisecond)
+	r.gate.Unlock()
+
+	_ = cliConn.SetReadDeadline(time.Now().Add(testTimeout))
+	c := &rawClient{tb: t, conn: cliConn, br: bufio.NewReader(cliConn)}
+	closes := 0
+	for {
+		op, p, err := c.readErr()
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				t.Fatalf("read: %v, want EOF", err)
+			}
+			break
+		}
+		if op != opClose || (len(p) != 0 && !bytes.Equal(p, closePayload(websocket.StatusNormalClosure, ""))) {
+			t.Errorf("frame %d %q, want a close frame, empty or 1000", op, p)
+		}
+		closes++
+	}
+	testutil.Equal(t, closes, 1)
+	<-handshook
+	if got := websocket.CloseStatus(<-answered); got != websocket.StatusNormalClosure {
+		t.Errorf("onClose returned %v, want the client's close", got)
+	}
+	if tm := r.closeTimer.Load(); tm != nil {
+		tm.Stop()
+	}
+}
+
 // discardConn is a net.Conn that reads from r and takes every write, for
 // reading frames from a buffer in FuzzReadMessage.
 type discardConn struct {

@@ -18,6 +18,7 @@ done <<'LIST'
 # server: engineio
 ./engineio FuzzServeRequest
 ./engineio FuzzReadMessage
+./engineio FuzzPollerSplitReads
 ./engineio FuzzLimitConn
 ./engineio FuzzWellFormed
 ./engineio FuzzDecodeText
