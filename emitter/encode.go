@@ -1,6 +1,10 @@
 package emitter
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/gosio/gosio/internal/clusterwire"
@@ -111,6 +115,17 @@ func appendArg(b []byte, a any) ([]byte, error) {
 		return msgpack.AppendNumber(b, float64(v), msgpack.Notepack), nil
 	case []byte:
 		return msgpack.AppendBin(b, v), nil
+	case float32, float64, int8, int16, uint, uint8, uint16, uint64, [][]byte, json.RawMessage, parser.Value, *parser.Value, []any, map[string]any:
+	default:
+		// What MarshalArgs does with any other type (its json.Encoder
+		// branch), with a reused encoder.
+		je := jsonEncoders.Get().(*jsonEncoder)
+		defer jsonEncoders.Put(je)
+		je.buf.Reset()
+		if err := je.enc.Encode(a); err != nil {
+			return nil, fmt.Errorf("parser: MarshalArgs: %w", err)
+		}
+		return msgpack.AppendJSON(b, parser.Value{JSON: bytes.TrimSuffix(je.buf.Bytes(), []byte{'\n'})}, msgpack.Notepack)
 	}
 	// [a] as JSON, converted, without its one-byte array header.
 	j, atts, err := parser.MarshalArgs(nil, a)
@@ -124,3 +139,17 @@ func appendArg(b []byte, a any) ([]byte, error) {
 	}
 	return append(b[:start], b[start+1:]...), nil
 }
+
+// A jsonEncoder is a json.Encoder with its buffer, HTML escaping off as in
+// parser.MarshalArgs.
+type jsonEncoder struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+var jsonEncoders = sync.Pool{New: func() any {
+	je := &jsonEncoder{}
+	je.enc = json.NewEncoder(&je.buf)
+	je.enc.SetEscapeHTML(false)
+	return je
+}}

@@ -76,7 +76,7 @@ func (p *Pipeline) Emit(ctx context.Context, to Target, event string, args ...an
 	p.mu.Lock()
 	p.flying++
 	p.mu.Unlock()
-	o.e.batch.push(queued{ctx: ctx, cmd: cmd, done: p.done})
+	o.e.batch.push(queued{ctx: ctx, cmd: cmd, p: p})
 	return nil
 }
 
@@ -150,9 +150,9 @@ func (e *PipelineError) Unwrap() []error { return e.Errs }
 
 // A queued command waits for the batcher.
 type queued struct {
-	ctx  context.Context
-	cmd  rueidis.Completed
-	done func(error)
+	ctx context.Context
+	cmd rueidis.Completed
+	p   *Pipeline // told the reply
 }
 
 // A batcher writes the commands queued on one client with one DoMulti per
@@ -200,7 +200,7 @@ func (b *batcher) run() {
 		live, cmds = live[:0], cmds[:0]
 		for _, q := range batch {
 			if err := q.ctx.Err(); err != nil {
-				q.done(err)
+				q.p.done(err)
 				continue
 			}
 			live = append(live, q)
@@ -208,7 +208,7 @@ func (b *batcher) run() {
 		}
 		if len(cmds) > 0 {
 			for i, r := range b.client.DoMulti(context.Background(), cmds...) {
-				live[i].done(r.Error())
+				live[i].p.done(r.Error())
 			}
 		}
 		clear(batch)
