@@ -75,6 +75,16 @@ type Options struct {
 	// (without context takeover, for messages of 1024 bytes or more).
 	PerMessageDeflate bool
 
+	// LibraryWebSocket makes coder/websocket handle every WebSocket
+	// session: its handshake, reads and writes. By default the server
+	// answers the handshake and frames the messages of an uncompressed,
+	// binary-capable session itself, and on Linux reads idle sessions
+	// through its epoll poller (no goroutine per idle connection); see
+	// docs/dependencies.md. Sessions with PerMessageDeflate or base64
+	// binary always use the library. Turn it on to rule the server's own
+	// WebSocket code out when looking for a fault.
+	LibraryWebSocket bool
+
 	// HTTPCompressionThreshold is the size from which polling responses are
 	// compressed (gzip or deflate, as the client accepts). Zero means 1024;
 	// a negative value disables HTTP compression.

@@ -19,7 +19,7 @@ import (
 // wsRaw); otherwise the WebSocket library does everything. A refused
 // handshake has been answered.
 func (srv *Server) acceptWebSocket(w http.ResponseWriter, r *http.Request, b64 bool) (wsConn, error) {
-	if !srv.opts.PerMessageDeflate && !b64 {
+	if !srv.opts.PerMessageDeflate && !b64 && !srv.opts.LibraryWebSocket {
 		raw, err := acceptRaw(w, r)
 		return wsConn{raw: raw}, err
 	}
