@@ -64,7 +64,7 @@ type Cluster struct {
 	closed bool
 
 	stats struct {
-		published, received, dropped, malformed, publishErrors, republished, gaps atomic.Uint64
+		published, received, blocked, dropped, malformed, publishErrors, republished, gaps atomic.Uint64
 	}
 	lastPublishLog time.Time // under mu
 	wg             sync.WaitGroup
@@ -166,6 +166,7 @@ func (c *Cluster) Stats() Stats {
 	return Stats{
 		Published:     c.stats.published.Load(),
 		Received:      c.stats.received.Load(),
+		Blocked:       c.stats.blocked.Load(),
 		Dropped:       c.stats.dropped.Load(),
 		Malformed:     c.stats.malformed.Load(),
 		PublishErrors: c.stats.publishErrors.Load(),

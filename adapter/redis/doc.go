@@ -30,7 +30,8 @@
 // Messages of one namespace are handled one at a time in arrival order, on
 // a goroutine of the Cluster, never on the Redis client's reader. Each
 // namespace's inbound queue is bounded (Options.InboundQueue): when it is
-// full a message is dropped, counted in Stats.Dropped and logged.
+// full, the reader waits for room (counted in Stats.Blocked, logged once)
+// and Redis buffers what follows, so that a burst is delayed, not lost.
 // Handlers of server-side emits run on the socketio server's workers.
 //
 // See docs/cluster.md for the options' Node names and the measured

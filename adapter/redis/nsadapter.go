@@ -35,7 +35,7 @@ type nsAdapter struct {
 	closed atomic.Bool
 	// reading is set once the namespace's stream reader is attached.
 	reading atomic.Bool
-	logged  sync.Map // what was logged once: "dropped", "malformed:<channel>"
+	logged  sync.Map // what was logged once: "blocked", "malformed:<channel>"
 
 	// channels
 	bcast, request, response, specific string // classic
@@ -212,16 +212,29 @@ func escapeGlob(s string) string {
 	return b.String()
 }
 
-// enqueue hands a message to the namespace's loop without blocking.
+// enqueue hands a message to the namespace's loop. When the queue is
+// full it waits for room, as Node's adapters handle each message before
+// reading the next: the connection's reader (or the stream reader) stops
+// reading, and Redis keeps what follows for it (a subscriber's output
+// buffer, up to its client-output-buffer-limit; the stream itself). The
+// wait is counted in Stats.Blocked and logged once; a message for a
+// namespace closed meanwhile is dropped (Stats.Dropped).
 func (a *nsAdapter) enqueue(m inbound) {
 	select {
 	case a.in <- m:
 		a.c.stats.received.Add(1)
+		return
 	default:
+	}
+	a.c.stats.blocked.Add(1)
+	if _, seen := a.logged.LoadOrStore("blocked", true); !seen {
+		a.c.log.Warn("redis adapter: inbound queue full, reading paused until the namespace catches up (counted in Stats.Blocked)", "nsp", a.name, "queue", cap(a.in))
+	}
+	select {
+	case a.in <- m:
+		a.c.stats.received.Add(1)
+	case <-a.stop:
 		a.c.stats.dropped.Add(1)
-		if _, seen := a.logged.LoadOrStore("dropped", true); !seen {
-			a.c.log.Warn("redis adapter: inbound queue full, dropping messages (counted in Stats.Dropped)", "nsp", a.name, "queue", cap(a.in))
-		}
 	}
 }
 

@@ -46,8 +46,9 @@ type Options struct {
 	Parser Parser
 
 	// InboundQueue bounds the messages waiting to be handled, per
-	// namespace. Zero means 4096. A message that finds the queue full is
-	// dropped and counted.
+	// namespace. Zero means 4096. A message that finds the queue full
+	// waits for room: the subscriber connection is not read meanwhile
+	// and Redis buffers for it (back-pressure, counted in Stats.Blocked).
 	InboundQueue int
 	// OnGap, if set, is called after the subscriber connection was lost
 	// and restored: messages published in between were not received. It
@@ -113,9 +114,14 @@ type Gap struct {
 
 // Stats are counters of a Cluster since it started.
 type Stats struct {
-	Published     uint64 // messages published
-	Received      uint64 // messages received for a known namespace
-	Dropped       uint64 // messages dropped because a namespace's queue was full
+	Published uint64 // messages published
+	Received  uint64 // messages received for a known namespace
+	// Blocked counts messages that found their namespace's queue full
+	// and waited for room, the reading of their connection paused.
+	Blocked uint64
+	// Dropped counts messages that waited for room in a namespace's
+	// queue and were dropped because the namespace closed meanwhile.
+	Dropped       uint64
 	Malformed     uint64 // messages that did not decode
 	PublishErrors uint64 // publishes that failed
 	// Republished counts messages sent a second time after their first
@@ -123,7 +129,7 @@ type Stats struct {
 	// reached Redis the first time, so each one may arrive twice:
 	// delivery over a broken connection is at least once.
 	Republished uint64
-	Gaps          uint64 // subscriber connections lost and restored
+	Gaps        uint64 // subscriber connections lost and restored
 	// Connected reports whether the subscriber is connected now.
 	Connected bool
 }

@@ -100,6 +100,7 @@ func (r *streamReader) run(ctx context.Context) {
 	block := o.BlockTime.Milliseconds()
 	var failedAt time.Time
 	var failErr error
+	var routed []routedEntry
 	backoff := 50 * time.Millisecond
 	// The reads run on a dedicated connection: on the shared client,
 	// rueidis retries a read-only command across a reconnection without a
@@ -149,7 +150,9 @@ func (r *streamReader) run(ctx context.Context) {
 			r.checkGap(ctx, failedAt, failErr)
 			failedAt, failErr = time.Time{}, nil
 		}
-		// One lock for the batch: enqueue never blocks.
+		// One lock for the batch's routing; enqueue may wait for room in
+		// a full queue, so it runs after the lock is released.
+		routed = routed[:0]
 		c.mu.Lock()
 		for _, e := range res[r.key] {
 			r.last = e.ID
@@ -161,12 +164,22 @@ func (r *streamReader) run(ctx context.Context) {
 			if a == nil || a.stream != r.key {
 				continue // a namespace this node does not have
 			}
-			a.enqueue(inbound{channel: r.key, entry: &streamEntry{
+			routed = append(routed, routedEntry{a, inbound{channel: r.key, entry: &streamEntry{
 				id: e.ID, uid: e.FieldValues["uid"], nsp: nsp, typ: e.FieldValues["type"], data: e.FieldValues["data"],
-			}})
+			}}})
 		}
 		c.mu.Unlock()
+		for i, re := range routed {
+			re.a.enqueue(re.m)
+			routed[i] = routedEntry{}
+		}
 	}
+}
+
+// A routedEntry is a stream entry and the namespace it goes to.
+type routedEntry struct {
+	a *nsAdapter
+	m inbound
 }
 
 // checkGap runs after reads failed and succeeded again: entries after the
