@@ -26,11 +26,13 @@ func report(w io.Writer, c *config, all []*result) {
 		{"connect → authenticated p50, ms", true, func(r *result) float64 { return r.AuthP50ms }, "%.1f"},
 		{"connect → authenticated p99, ms", true, func(r *result) float64 { return r.AuthP99ms }, "%.1f"},
 		{"server CPU, cores (auth phase)", false, func(r *result) float64 { return r.AuthServerCPU }, "%.2f"},
+		{"server CPU ms per authenticated client", true, func(r *result) float64 { return perUnit(r.AuthServerCPU, r.AuthPerSec, 1e3) }, "%.3f"},
 		{"load generator CPU, cores (auth phase)", false, func(r *result) float64 { return r.AuthLGCPU }, "%.2f"},
 		{"Redis CPU, cores (auth phase)", false, func(r *result) float64 { return r.AuthRedisCPU }, "%.2f"},
 		{"Send to the room: deliveries/s", true, func(r *result) float64 { return r.DeliveriesPerSec }, "%.0f"},
 		{"Send burst, first Send to last delivery, s", true, func(r *result) float64 { return r.SendSeconds }, "%.2f"},
 		{"server CPU, cores (Send phase)", false, func(r *result) float64 { return r.SendServerCPU }, "%.2f"},
+		{"server CPU s per 1M deliveries", true, func(r *result) float64 { return perUnit(r.SendServerCPU, r.DeliveriesPerSec, 1e6) }, "%.2f"},
 		{"load generator CPU, cores (Send phase)", false, func(r *result) float64 { return r.SendLGCPU }, "%.2f"},
 		{"Redis CPU, cores (Send phase)", false, func(r *result) float64 { return r.SendRedisCPU }, "%.2f"},
 		{"server RSS with the clients, MiB", true, func(r *result) float64 { return r.ServerRSSMiB }, "%.0f"},
@@ -80,4 +82,12 @@ func report(w io.Writer, c *config, all []*result) {
 		}
 	}
 	fmt.Fprintln(w)
+}
+
+// perUnit is the CPU time per unit of work: cores ÷ units/s, scaled.
+func perUnit(cores, perSec, scale float64) float64 {
+	if perSec == 0 {
+		return 0
+	}
+	return cores / perSec * scale
 }
