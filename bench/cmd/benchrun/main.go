@@ -50,7 +50,7 @@ type scenario struct {
 var profiles = map[string][]scenario{
 	"compare": {
 		{name: "idle"}, {name: "echo"}, {name: "bcast1k"}, {name: "bcast10k"}, {name: "rooms"},
-		{name: "binary"}, {name: "slow", skip: []string{"raw"}}, {name: "polling", skip: []string{"raw"}},
+		{name: "binary"}, {name: "slow", skip: []string{"raw"}}, {name: "fastread", skip: []string{"raw"}}, {name: "polling", skip: []string{"raw"}},
 		{name: "bcast-machine", unpinned: true},
 	},
 	"smoke": {{name: "idle"}, {name: "echo"}, {name: "bcast1k"}},

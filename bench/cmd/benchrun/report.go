@@ -46,12 +46,19 @@ var sections = []section{
 	{"slow", "S7. Slow consumer isolation",
 		"200 receivers, 100 broadcasts/s of 4 KiB (400 KiB/s per client). Baseline 4 s with everyone reading; then 10 receivers stop reading for 20 s (their TCP windows fill). Healthy receivers' p99 is compared with the baseline; the server's RSS is sampled every second. Deviations from the design (1,000 receivers, 1 KiB, 60 s), so that the effect shows within the time budget: the slow clients dial with a 16 KiB SO_RCVBUF (no receive-window autotuning; loopback sockets otherwise absorb tens of MiB before the server sees back-pressure), payloads are 4 KiB, and 200 receivers keep the baseline well below one core's saturation for every server. *all slow dropped after* is when the server's connection count fell by the 10 slow clients (−1: not within the phase). The server's kernel send buffers are not in RSS. The raw floor has no slow-client policy (a blocked write blocks its fan-out) and is not run.",
 		nil, []col{{"p99_ms", "healthy p99 ms", false}, {"p99_vs_baseline", "p99 / baseline", false}, {"delivered", "healthy delivered", true}, {"rss_slope_mib_per_min", "RSS slope MiB/min", false}, {"rss_max_mib", "max RSS MiB", false}, {"slow_disconnect_all_s", "all slow dropped after s", false}}},
+	{"fastread", "S7, the other half: readers that keep up",
+		"10 receivers that read as fast as they can; one of them sends a burst of 10 KB broadcasts back to back, unpaced (`bcast` → `io.emit(\"b\", data)`), 200 and then 2,000 of them (2 MB and 20 MB per receiver). A slow-consumer policy must cut the clients of S7 that stop reading and none of these (issue 17 item 2: before its fix gosio delivered 15 of 200 and 36 of 2,000 to such a client, then closed it). *delivered* is the fraction of the burst × receivers that arrived, *time to deliver* runs from the first send to the last delivery, *send time* is how long the sender's writes took (TCP back-pressure from the server), *disconnected* counts the receivers the server dropped. A point passes when everything arrived and nobody was dropped.",
+		nil, []col{{"delivered", "delivered", true}, {"deliver_s", "time to deliver s", false}, {"mb_per_s", "MB/s delivered", true}, {"send_s", "send time s", false}, {"disconnected", "disconnected", false}, {"p99_ms", "delivery p99 ms", false}, {"server_cpu", "server CPU", false}}},
 	{"polling", "S8. Polling clients",
 		"1,000 clients on HTTP long-polling only. Ack echo K = 100 closed loop for 4 s, then one broadcast per second for 5 s to all of them. The raw floor has no polling.",
 		nil, []col{{"acks_per_s", "acks/s", true}, {"p50_ms", "p50 ms", false}, {"p99_ms", "p99 ms", false}, {"http_req_per_s", "HTTP requests/s", true}, {"delivered", "delivered", true}, {"errors", "errors", false}, {"server_cpu", "server CPU", false}}},
 	{"soak", "S10. Soak", "gosio only, run separately (`./bin/benchrun -profile soak -reps 1 -servers gosio`, 10 minutes) and merged into this report: 5,000 clients, 10 broadcasts/s + 100 acks/s, one point per minute after `/gc`. Pass: RSS and goroutines flat (design: RSS slope < 1 MiB/min after 5 min).",
 		nil, []col{{"rss_mib", "RSS MiB", false}, {"goroutines", "goroutines", false}, {"p99_ms", "p99 ms", false}, {"conns", "conns", true}}},
 }
+
+// subSections are the scenarios whose section is a part of the one before
+// it: a ### heading inside it.
+var subSections = map[string]bool{"fastread": true}
 
 // A target of issue 6, checked from the aggregated figures.
 type target struct {
@@ -210,7 +217,7 @@ func scenarioTable(b *strings.Builder, a *agg, sec section, servers []string) {
 				continue
 			}
 			for _, o := range others {
-				if c.metric == "server_cpu" || c.metric == "loadgen_cpu" || c.metric == "errors" || c.metric == "lost" {
+				if c.metric == "server_cpu" || c.metric == "loadgen_cpu" || c.metric == "errors" || c.metric == "lost" || c.metric == "disconnected" {
 					row = append(row, "")
 					continue
 				}
@@ -269,7 +276,11 @@ func writeReport(c *config, a *agg, m *meta) error {
 		if len(servers) == 0 {
 			continue
 		}
-		fmt.Fprintf(&b, "## %s\n\n%s\n\n", sec.title, sec.about)
+		level := "##"
+		if subSections[sec.scenario] {
+			level = "###"
+		}
+		fmt.Fprintf(&b, "%s %s\n\n%s\n\n", level, sec.title, sec.about)
 		scenarioTable(&b, a, sec, servers)
 		for _, p := range plots[sec.scenario] {
 			fmt.Fprintf(&b, "![%s](%s)\n\n", p, svgRel(p))

@@ -24,6 +24,7 @@ var scenarios = map[string]func(*env) error{
 	"rooms":             runRooms,
 	"binary":            runBinary,
 	"slow":              runSlow,
+	"fastread":          runFastRead,
 	"polling":           runPolling,
 	"soak":              runSoak,
 	"profile-echo":      runProfileEcho,
@@ -709,6 +710,101 @@ func runSlow(e *env) error {
 	}
 	e.point("slow phase", map[string]float64{"receivers": float64(n), "slow": float64(slow), "rate": rate, "size": float64(size), "seconds": phase.Seconds()}, m, samples, boolp(pass), notes...)
 	return nil
+}
+
+// --- S7, fast readers: unpaced large broadcasts --------------------------
+
+// runFastRead is the other half of S7 (issue 17 item 2): a slow-consumer
+// policy must cut clients that do not read and never clients that read.
+// Each burst is sent back to back, unpaced, by one of the receivers, and
+// every receiver reads as fast as it can. Per burst: the fraction
+// delivered, the time from the first send to the last delivery, and how
+// many receivers the server disconnected.
+func runFastRead(e *env) error {
+	n, size := 10, 10_000
+	bursts := []int{200, 2000}
+	var rec recorder
+	h := &handlers{event: func(_ *client, body []byte) {
+		if bytes.HasPrefix(body, []byte(`["b",`)) {
+			rec.stamped(body)
+		}
+	}}
+	cs, fails := connectMany(e.ctx, e.wsURL(), 0, n, n, h, nil)
+	if len(cs) < n {
+		return fmt.Errorf("connected %d of %d (%d failed)", len(cs), n, fails)
+	}
+	time.Sleep(500 * time.Millisecond)
+	pub := cs[0]
+	var buf []byte
+	for i, burst := range bursts {
+		step := i + 1
+		want := burst * n
+		deadBefore := countDead(cs)
+		e.mark()
+		t0 := now()
+		var sendErr error
+		for range burst {
+			buf = append(buf[:0], `42["bcast",`...)
+			buf = payload(buf, now(), int64(step), size)
+			if sendErr = pub.send(append(buf, ']')); sendErr != nil {
+				break
+			}
+		}
+		sent := now()
+		got := waitDelivered(&rec, step, want, 2*time.Second, time.Now().Add(30*time.Second))
+		m := map[string]float64{
+			"burst":        float64(burst),
+			"delivered":    float64(got) / float64(want),
+			"send_s":       float64(sent-t0) / 1e6,
+			"deliver_s":    -1,
+			"disconnected": float64(countDead(cs) - deadBefore),
+		}
+		if got > 0 {
+			span := float64(rec.last.Load()-t0) / 1e6
+			m["deliver_s"] = span
+			m["mb_per_s"] = float64(got) * float64(size) / span / 1e6
+		}
+		e.cpu(m)
+		var notes []string
+		if got < want {
+			notes = append(notes, fmt.Sprintf("burst of %d: %d of %d delivered", burst, got, want))
+		}
+		if d := m["disconnected"]; d > 0 {
+			notes = append(notes, fmt.Sprintf("burst of %d: the server disconnected %g of %d readers", burst, d, n))
+		}
+		if sendErr != nil {
+			notes = append(notes, fmt.Sprintf("burst of %d: sending failed: %v", burst, sendErr))
+		}
+		e.point(fmt.Sprintf("fast readers %d x %d B", burst, size), map[string]float64{"receivers": float64(n), "burst": float64(burst), "size": float64(size)},
+			m, rec.take(step), boolp(got == want && m["disconnected"] == 0), notes...)
+		rec.quiet(300*time.Millisecond, 3*time.Second)
+	}
+	return nil
+}
+
+// countDead returns how many of cs have lost their connection.
+func countDead(cs []*client) int {
+	k := 0
+	for _, c := range cs {
+		if c.dead.Load() {
+			k++
+		}
+	}
+	return k
+}
+
+// waitDelivered waits until step has want samples, no sample arrived for
+// stall, or the deadline passes, and returns the count.
+func waitDelivered(rec *recorder, step, want int, stall time.Duration, deadline time.Time) int {
+	start := now()
+	for {
+		k := rec.count(step)
+		idle := now() - max(rec.last.Load(), start)
+		if k >= want || idle > stall.Microseconds() || time.Now().After(deadline) {
+			return k
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // --- S8: polling clients ------------------------------------------------
