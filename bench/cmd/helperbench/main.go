@@ -465,7 +465,7 @@ func runOne(c *config, srv string, rep int) (*result, error) {
 		r.ServerRSSMiB = float64(rss) / (1 << 20)
 	}
 	if werr != nil {
-		return r, fmt.Errorf("Sends: %d of %d delivered within 120 s", r.Deliveries, want)
+		return r, fmt.Errorf("the Sends: %d of %d delivered within 120 s", r.Deliveries, want)
 	}
 	return r, nil
 }
