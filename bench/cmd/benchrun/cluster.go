@@ -46,18 +46,20 @@ var emitters = map[string]string{
 
 // A clusterScenario is a loadgen scenario on a cluster of nodes.
 type clusterScenario struct {
-	name    string // result name
-	loadgen string // loadgen scenario
-	nodes   int
-	servers []string // clusterSUT or emitter names
+	name     string // result name
+	loadgen  string // loadgen scenario
+	nodes    int
+	servers  []string // clusterSUT or emitter names
+	recovery bool     // nodes with connection state recovery (-recovery)
 }
 
 var clusterProfile = []clusterScenario{
-	{"cbcast", "cbcast", 2, []string{"gosio-classic", "node-classic", "gosio-sharded", "node-sharded"}},
-	{"cfetch", "cfetch", 3, []string{"gosio-classic", "node-classic"}},
-	{"emitter", "emitter", 2, []string{"go-emitter", "node-emitter"}},
-	{"roommem", "roommem", 2, []string{"gosio-sharded", "node-sharded", "gosio-classic"}},
-	{"sbcast", "cbcast", 2, []string{"gosio-streams", "node-streams"}},
+	{"cbcast", "cbcast", 2, []string{"gosio-classic", "node-classic", "gosio-sharded", "node-sharded"}, false},
+	{"cfetch", "cfetch", 3, []string{"gosio-classic", "node-classic"}, false},
+	{"emitter", "emitter", 2, []string{"go-emitter", "node-emitter"}, false},
+	{"roommem", "roommem", 2, []string{"gosio-sharded", "node-sharded", "gosio-classic"}, false},
+	{"sbcast", "cbcast", 2, []string{"gosio-streams", "node-streams"}, false},
+	{"crecover", "crecover", 2, []string{"gosio-streams", "node-streams"}, true},
 }
 
 func clusterSUTByName(name string) (clusterSUT, bool) {
@@ -70,11 +72,17 @@ func clusterSUTByName(name string) (clusterSUT, bool) {
 }
 
 // nodeArgv is the command line of one node.
-func nodeArgv(bin string, s clusterSUT, addr, redisURL string) []string {
+func nodeArgv(bin string, s clusterSUT, addr, redisURL string, recovery bool) []string {
+	var argv []string
 	if s.kind == "node" {
-		return []string{"node", "--expose-gc", "node/server.mjs", "-addr=" + addr, "-redis=" + redisURL, "-adapter=" + s.adapter}
+		argv = []string{"node", "--expose-gc", "node/server.mjs", "-addr=" + addr, "-redis=" + redisURL, "-adapter=" + s.adapter}
+	} else {
+		argv = []string{filepath.Join(bin, "gosio-server"), "-addr", addr, "-redis", redisURL, "-adapter", s.adapter}
 	}
-	return []string{filepath.Join(bin, "gosio-server"), "-addr", addr, "-redis", redisURL, "-adapter", s.adapter}
+	if recovery {
+		argv = append(argv, "-recovery")
+	}
+	return argv
 }
 
 // freePort returns a loopback port that was free a moment ago.
@@ -209,7 +217,7 @@ func runClusterOne(c *config, sc clusterScenario, name string, rep int) *result.
 			return fail(err)
 		}
 		addr := fmt.Sprintf("127.0.0.1:%d", port)
-		argv := append([]string{"taskset", "-c", "0"}, nodeArgv(c.bin, s, addr, redisURL)...)
+		argv := append([]string{"taskset", "-c", "0"}, nodeArgv(c.bin, s, addr, redisURL, sc.recovery)...)
 		node, err := startListening(argv)
 		if err != nil {
 			return fail(err)

@@ -113,7 +113,20 @@ var csections = []csection{
 			{"saturated", "server_cpu", "nodes' CPU, cores", false},
 			{"saturated", "delivered", "delivered fraction", true},
 			{"saturated", "adapter_dropped", "messages dropped by the Go nodes' adapters (full inbound queue)", false},
+			{"saturated", "adapter_blocked", "messages that waited for room in a Go node's full inbound queue", false},
 			{"saturated", "publishes_per_bcast", "Redis publishes per emit", false},
+		}},
+	{"crecover", "Connection state recovery on another node: 1,000 clients",
+		"2 nodes with the streams adapter and connection state recovery on (gosio-server -recovery, server.mjs -recovery: default options, 2 min). 1,000 clients connect to node 0 and receive 20 broadcasts (each client keeps its pid and the offset of the last packet); they drop their transports at once (TCP close), a client of node 1 sends 100 more broadcasts (`bcast` → `io.emit`, ~1 ms apart), then the 1,000 reconnect to node 1, 100 at a time, with `{pid, offset}`. Recovery time is from the first reconnect until every client has its CONNECT and all 100 missed broadcasts; recovered = same sid back; complete = every missed broadcast received, in order, nothing else lost; per-client latency is its reconnect to its last missed packet.",
+		[]string{"gosio-streams", "node-streams"}, [][2]string{{"gosio-streams", "node-streams"}},
+		[]crow{
+			{"clients=*", "recovery_s", "time until all recovered with their missed packets, s", false},
+			{"clients=*", "recoveries_per_s", "recoveries/s", true},
+			{"clients=*", "p50_ms", "per-client p50 ms (reconnect to last missed packet)", false},
+			{"clients=*", "p99_ms", "per-client p99 ms", false},
+			{"clients=*", "recovered", "recovered fraction (session back)", true},
+			{"clients=*", "complete", "complete fraction (every missed packet)", true},
+			{"clients=*", "server_cpu", "nodes' CPU, cores", false},
 		}},
 	{"roommem", "Memory per room subscription",
 		"5,000 sockets on node 0 (of 2); after a forced GC on the node (Go: debug.FreeOSMemory; Node: global.gc()), each socket joins a room of its own (`room-<i>`), then GC again. The figures are the differences divided by 5,000: the node's RSS and heap (Go HeapInuse, V8 heapUsed), Redis `used_memory`, and the channels Redis then holds (`PUBSUB CHANNELS` / `PUBSUB SHARDCHANNELS`). The sharded adapter's dynamic mode subscribes one shard channel per room; the classic adapter (pattern subscription) adds none, so gosio-classic is the cost of the rooms alone.",
@@ -155,6 +168,7 @@ var ctargets = []ctarget{
 	{"Cluster broadcast p99 at 10 broadcasts/s, classic", "cbcast", "rate=10", "p99_ms", "gosio-classic", "node-classic", "<=", 1},
 	{"Cluster broadcast p99 at 10 broadcasts/s, sharded", "cbcast", "rate=10", "p99_ms", "gosio-sharded", "node-sharded", "<=", 1},
 	{"Streams broadcast deliveries/s (saturated)", "sbcast", "saturated", "deliveries_per_s", "gosio-streams", "node-streams", ">=", 2},
+	{"Recovery of 1,000 clients on another node, time", "crecover", "clients=1000", "recovery_s", "gosio-streams", "node-streams", "<=", 0.5},
 	{"Emitter emits/s", "emitter", "saturated", "emits_per_s", "go-emitter", "node-emitter", ">=", 2},
 	{"Emitter CPU per emit", "emitter", "saturated", "emitter_cpu_us_per_emit", "go-emitter", "node-emitter", "<=", 0.5},
 	{"fetchSockets p99, 3 nodes, K=1", "cfetch", "K=1", "p99_ms", "gosio-classic", "node-classic", "<=", 1},
@@ -230,7 +244,7 @@ func clusterTable(b *strings.Builder, a *agg, sec csection) {
 			continue
 		}
 		for _, pr := range sec.pairs {
-			if strings.HasSuffix(r.metric, "_cpu") || r.metric == "errors" || r.metric == "adapter_dropped" || strings.HasSuffix(r.metric, "_added") || r.metric == "delivered" {
+			if strings.HasSuffix(r.metric, "_cpu") || r.metric == "errors" || r.metric == "adapter_dropped" || strings.HasSuffix(r.metric, "_added") || r.metric == "delivered" || r.metric == "recovered" || r.metric == "complete" {
 				row = append(row, "")
 				continue
 			}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -25,6 +26,7 @@ func init() {
 	scenarios["cfetch"] = runClusterFetch
 	scenarios["roommem"] = runRoomMem
 	scenarios["emitter"] = runEmitter
+	scenarios["crecover"] = runRecover
 }
 
 // parseCluster fills addrs and pids from the comma-separated flags.
@@ -141,11 +143,17 @@ func (e *env) connectSplit(first, n int, h *handlers) ([]*client, error) {
 // droppedAll sums the Dropped counters of the Go nodes' adapters
 // (/stats "cluster"; Node nodes have none, and their inbound side has no
 // bound to drop at).
-func (e *env) droppedAll() float64 {
+func (e *env) droppedAll() float64 { return e.clusterStat("Dropped") }
+
+// blockedAll sums the Blocked counters of the Go nodes' adapters: messages
+// that found a namespace's queue full and waited for room.
+func (e *env) blockedAll() float64 { return e.clusterStat("Blocked") }
+
+func (e *env) clusterStat(name string) float64 {
 	var d float64
 	for i := range e.addrs {
 		if c, ok := e.statsOf(i)["cluster"].(map[string]any); ok {
-			v, _ := c["Dropped"].(float64)
+			v, _ := c[name].(float64)
 			d += v
 		}
 	}
@@ -455,7 +463,7 @@ func runEmitter(e *env) error {
 		argv := strings.Fields(e.emitter)
 		argv = append(argv, "-redis=redis://"+e.redisAddr, fmt.Sprintf("-n=%d", n), fmt.Sprintf("-conc=%d", conc),
 			fmt.Sprintf("-epoch=%d", epoch.UnixMicro()), fmt.Sprintf("-step=%d", step), "-size=100")
-		before, dropped := e.redisCommands(), e.droppedAll()
+		before, dropped, blocked := e.redisCommands(), e.droppedAll(), e.blockedAll()
 		e.mark()
 		t0 := now()
 		cmd := exec.CommandContext(e.ctx, argv[0], argv[1:]...)
@@ -498,6 +506,7 @@ func runEmitter(e *env) error {
 		}
 		publishesPer(m, before, e.redisCommands(), n)
 		m["adapter_dropped"] = e.droppedAll() - dropped
+		m["adapter_blocked"] = e.blockedAll() - blocked
 		var notes []string
 		if got < want {
 			notes = append(notes, fmt.Sprintf("only %d of %d delivered within 20 s", got, want))
@@ -520,4 +529,289 @@ func lastLine(b []byte) []byte {
 		return b[i+1:]
 	}
 	return b
+}
+
+// --- connection state recovery across nodes ---------------------------------
+
+// runRecover: N clients connect to node 0 with connection state recovery
+// (the nodes run with -recovery, streams adapter), each keeping its pid
+// and the offset of the last packet it got. A client of node 1 keeps
+// sending "bcast" (each broadcast numbered in "s"). The N clients drop
+// their transports at once (TCP close), missed broadcasts are sent, and
+// the N clients reconnect to node 1 with {pid, offset}. recovery_s is the
+// time from the first reconnect until every client has its CONNECT and
+// all the broadcasts it missed; recovered is the fraction whose session
+// came back (same sid), complete the fraction that got every missed
+// packet, in order.
+func runRecover(e *env) error {
+	if len(e.addrs) < 2 {
+		return fmt.Errorf("crecover: 2 nodes needed")
+	}
+	n, before, missed := 1000, 20, 100
+	if e.quick {
+		n = 200
+	}
+	type state struct {
+		mu       sync.Mutex
+		sid, pid string
+		offset   string
+		last     int64 // seq of the last broadcast received
+		gaps     int   // broadcasts received out of order
+		doneAt   int64 // µs: got the last missed broadcast
+		target   int64
+		reconnAt int64
+	}
+	st := make([]*state, n)
+	for i := range st {
+		st[i] = &state{}
+	}
+	var phaseDone atomic.Int64
+	h := &handlers{event: func(c *client, body []byte) {
+		if !bytes.HasPrefix(body, []byte(`["b",`)) || c.idx >= n {
+			return
+		}
+		seq, ok := field(body, "s")
+		if !ok {
+			return
+		}
+		s := st[c.idx]
+		s.mu.Lock()
+		if seq != s.last+1 {
+			s.gaps++
+		}
+		s.last = seq
+		if off, ok := lastString(body); ok {
+			s.offset = off
+		}
+		if s.target > 0 && seq == s.target && s.doneAt == 0 {
+			s.doneAt = now()
+			phaseDone.Add(1)
+		}
+		s.mu.Unlock()
+	}}
+	// The clients, on node 0.
+	cs := make([]*client, n)
+	var fails atomic.Int64
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	for range 100 {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				c, reply, err := dialCSR(e.ctx, e.nodeURL(0), i, h, nil)
+				if err != nil {
+					if fails.Add(1) <= 3 {
+						logf("dial %d: %v", i, err)
+					}
+					continue
+				}
+				var r struct{ SID, PID string }
+				if json.Unmarshal(reply, &r) != nil || r.PID == "" {
+					logf("client %d: no pid in %q (is recovery on?)", i, reply)
+				}
+				st[i].sid, st[i].pid = r.SID, r.PID
+				cs[i] = c
+			}
+		})
+	}
+	wg.Wait()
+	if f := fails.Load(); f > 0 {
+		return fmt.Errorf("crecover: %d of %d clients failed to connect", f, n)
+	}
+	sender, _, err := dialWS(e.ctx, e.nodeURL(1), n, &handlers{})
+	if err != nil {
+		return err
+	}
+	defer sender.close()
+	seq := int64(0)
+	send := func(k int) error {
+		var buf []byte
+		for range k {
+			seq++
+			buf = append(append(buf[:0], `42["bcast",`...), payload(nil, now(), seq, 100)...)
+			buf = append(buf, ']')
+			if err := sender.send(buf); err != nil {
+				return err
+			}
+			time.Sleep(time.Millisecond)
+		}
+		return nil
+	}
+	// Broadcasts everyone gets, so that every client has an offset.
+	for _, s := range st {
+		s.target = int64(before)
+	}
+	if err := send(before); err != nil {
+		return err
+	}
+	waitUntil(func() bool { return phaseDone.Load() == int64(n) }, 20*time.Second)
+	if got := phaseDone.Load(); got < int64(n) {
+		return fmt.Errorf("crecover: only %d of %d clients got the first broadcasts", got, n)
+	}
+	// Every transport dropped, then broadcasts they miss.
+	for _, c := range cs {
+		c.close()
+	}
+	time.Sleep(500 * time.Millisecond)
+	phaseDone.Store(0)
+	for _, s := range st {
+		s.mu.Lock()
+		s.target, s.doneAt, s.gaps = int64(before+missed), 0, 0
+		s.mu.Unlock()
+	}
+	if err := send(missed); err != nil {
+		return err
+	}
+	time.Sleep(500 * time.Millisecond) // the stream holds them; node 1 delivered them to the sender
+	// Reconnect to node 1 with {pid, offset}.
+	e.mark()
+	t0 := now()
+	var recovered, failed atomic.Int64
+	next.Store(0)
+	cs2 := make([]*client, n)
+	for range 100 {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				s := st[i]
+				s.mu.Lock()
+				auth, _ := json.Marshal(map[string]string{"pid": s.pid, "offset": s.offset})
+				s.reconnAt = now()
+				s.mu.Unlock()
+				c, reply, err := dialCSR(e.ctx, e.nodeURL(1), i, h, auth)
+				if err != nil {
+					failed.Add(1)
+					continue
+				}
+				cs2[i] = c
+				var r struct{ SID string }
+				if json.Unmarshal(reply, &r) == nil && r.SID == s.sid && s.sid != "" {
+					recovered.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	defer func() {
+		for _, c := range cs2 {
+			if c != nil {
+				c.close()
+			}
+		}
+	}()
+	waitUntil(func() bool { return phaseDone.Load() >= recovered.Load() && recovered.Load() > 0 }, 20*time.Second)
+	time.Sleep(200 * time.Millisecond) // late or duplicate packets
+	complete, lastDone := 0, int64(0)
+	var lat []uint32
+	var incomplete string
+	for i, s := range st {
+		s.mu.Lock()
+		if s.doneAt > 0 && s.gaps == 0 && s.last == int64(before+missed) {
+			complete++
+			lastDone = max(lastDone, s.doneAt)
+			lat = append(lat, uint32(s.doneAt-s.reconnAt))
+		} else if incomplete == "" {
+			incomplete = fmt.Sprintf("client %d incomplete: last broadcast %d, %d out of order, done %v", i, s.last, s.gaps, s.doneAt > 0)
+		}
+		s.mu.Unlock()
+	}
+	m := map[string]float64{
+		"recovered": float64(recovered.Load()) / float64(n),
+		"complete":  float64(complete) / float64(n),
+		"failed":    float64(failed.Load()),
+	}
+	if lastDone > 0 {
+		m["recovery_s"] = float64(lastDone-t0) / 1e6
+		m["recoveries_per_s"] = float64(complete) / m["recovery_s"]
+	}
+	e.cpu(m)
+	pass := complete == n
+	var notes []string
+	if !pass {
+		notes = append(notes, fmt.Sprintf("%d of %d recovered, %d complete, %d reconnects failed; %s", recovered.Load(), n, complete, failed.Load(), incomplete))
+	}
+	e.point(fmt.Sprintf("clients=%d", n), map[string]float64{"clients": float64(n), "missed": float64(missed)}, m, lat, boolp(pass), notes...)
+	return nil
+}
+
+// waitUntil polls cond every 10 ms until it holds or d passes.
+func waitUntil(cond func() bool, d time.Duration) {
+	for deadline := time.Now().Add(d); !cond() && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// lastString returns the last element of a JSON array of which it is a
+// string without escapes (the offset a server with recovery appends).
+func lastString(b []byte) (string, bool) {
+	b = bytes.TrimRight(b, " ]")
+	if len(b) < 2 || b[len(b)-1] != '"' {
+		return "", false
+	}
+	i := bytes.LastIndexByte(b[:len(b)-1], '"')
+	if i < 0 {
+		return "", false
+	}
+	return string(b[i+1 : len(b)-1]), true
+}
+
+// dialCSR is dialWS with an auth payload in the CONNECT packet (nil for
+// none); it returns the JSON of the server's CONNECT reply.
+func dialCSR(ctx context.Context, url string, idx int, h *handlers, auth []byte) (*client, []byte, error) {
+	ws, err := dialRaw(ctx, dialContext, url)
+	if err != nil {
+		return nil, nil, err
+	}
+	fail := func(err error) (*client, []byte, error) {
+		ws.close()
+		return nil, nil, err
+	}
+	_ = ws.nc.SetReadDeadline(time.Now().Add(20 * time.Second))
+	_, open, err := ws.readMessage(nil, readLimit)
+	if err != nil {
+		return fail(err)
+	}
+	if len(open) == 0 || open[0] != '0' {
+		return fail(fmt.Errorf("unexpected open packet %q", open))
+	}
+	if err := ws.write(opText, append([]byte("40"), auth...)); err != nil {
+		return fail(err)
+	}
+	// Events before the CONNECT reply (a recovered session's missed
+	// packets come first, from Node and gosio alike) are handed to h after
+	// it, as socket.io-client buffers them until it is connected.
+	var early [][]byte
+	for {
+		_, m, err := ws.readMessage(nil, readLimit)
+		if err != nil {
+			return fail(err)
+		}
+		if bytes.HasPrefix(m, []byte("42")) {
+			early = append(early, m[2:])
+			continue
+		}
+		if bytes.HasPrefix(m, []byte("40")) {
+			_ = ws.nc.SetReadDeadline(time.Time{})
+			c := &client{idx: idx, ws: ws, h: h, ackCh: make(chan struct{}, 1)}
+			if h.event != nil {
+				for _, b := range early {
+					h.event(c, b)
+				}
+			}
+			go c.read()
+			return c, m[2:], nil
+		}
+		if bytes.HasPrefix(m, []byte("44")) {
+			return fail(fmt.Errorf("connect refused: %q", m))
+		}
+		if string(m) == "2" {
+			_ = ws.write(opText, []byte("3"))
+		}
+	}
 }
