@@ -2,7 +2,9 @@ package emitter_test
 
 import (
 	"context"
+	"errors"
 	"log"
+	"time"
 
 	"github.com/redis/rueidis"
 
@@ -77,4 +79,30 @@ func ExampleOperator() {
 	_ = staff.Emit(ctx, "shift", "starts")
 	_ = staff.To("managers").Compress(false).Emit(ctx, "report", 42) // staff or managers, not away
 	_ = staff.DisconnectSockets(ctx, false)
+}
+
+// A Pipeline emits from a loop without waiting for each reply, as Node's
+// emitter does, and still returns Redis's errors, from Wait.
+func ExampleNewPipeline() {
+	client, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{"127.0.0.1:6379"}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer client.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	e := emitter.New(client, nil)
+	p := emitter.NewPipeline(0) // up to DefaultWindow emits waiting for their replies
+	for i := range 10000 {
+		if err := p.Emit(ctx, e.To("tickers"), "tick", i); err != nil {
+			log.Fatal(err) // an encoding error, or ctx done while the window was full
+		}
+	}
+	var pe *emitter.PipelineError
+	if err := p.Wait(ctx); errors.As(err, &pe) {
+		log.Printf("%d emits failed: %v", pe.Failed, pe.Errs)
+	} else if err != nil {
+		log.Fatal(err) // ctx done before every reply came
+	}
 }
