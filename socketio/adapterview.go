@@ -57,7 +57,7 @@ func (v *nspView) Parser() parser.Parser { return v.srv.opts.Parser }
 // the server's workers, one event at a time in arrival order.
 func (v *nspView) HandleServerSideEmit(event string, args []parser.Value, ack func(arg any)) {
 	n := v.nsp()
-	n.sse.push(func() { n.runServerSideEmit(event, args, ack) })
+	n.sse.push(funcTask(func() { n.runServerSideEmit(event, args, ack) }))
 }
 
 func (v *sockView) sock() *Socket { return (*Socket)(v) }

@@ -17,12 +17,14 @@ import (
 // several namespaces.
 //
 // Packets are read on the session's reading goroutine. Acknowledgements are
-// resolved there; everything that runs user code (middlewares, connection,
-// event and disconnect handlers) goes through the conn's task queue, run in
-// order by one of the server's workers while the queue is not empty. So
-// handlers of one client run one at a time, in the order packets arrived,
-// outside any lock, and a handler that waits for an acknowledgement does
-// not stop that acknowledgement from being read.
+// resolved there; everything that runs user code goes through a task queue
+// run by the server's workers while it is not empty: the conn's queue runs
+// the CONNECTs (connection middlewares), one at a time, and each socket's
+// queue runs its connection, event and disconnect handlers in the order its
+// packets arrived. So the handlers of one socket run one at a time, outside
+// any lock, a socket never waits for another of the same client, and a
+// handler that waits for an acknowledgement does not stop that
+// acknowledgement from being read.
 type conn struct {
 	srv  *Server
 	eio  *engineio.Session
@@ -35,9 +37,7 @@ type conn struct {
 	connecting   map[string]bool    // CONNECT received, not yet answered
 	closed       bool
 	connectTimer *time.Timer
-	tasks        []task // tasks[next:] wait to run
-	next         int
-	running      bool
+	tasks        taskQueue // the CONNECTs
 }
 
 func newConn(srv *Server, s *engineio.Session) *conn {
@@ -46,6 +46,7 @@ func newConn(srv *Server, s *engineio.Session) *conn {
 		eio:     s,
 		sockets: make(map[string]*Socket, 1),
 	}
+	c.tasks.srv, c.tasks.sid = srv, s.ID()
 	if pp := srv.opts.Parser; pp != nil {
 		c.pdec = pp.NewDecoder(srv.opts.MaxAttachments)
 	} else {
@@ -72,70 +73,8 @@ func (c *conn) onConnectTimeout() {
 	}
 }
 
-// A task is a unit of work in a conn's queue.
-type task interface{ run() }
-
-// funcTask is a function as a task; it converts to one without allocating.
-type funcTask func()
-
-func (f funcTask) run() { f() }
-
-// dispatch queues fn to run after the tasks already queued.
-func (c *conn) dispatch(fn func()) { c.push(funcTask(fn)) }
-
-// push queues t to run after the tasks already queued.
-func (c *conn) push(t task) {
-	c.mu.Lock()
-	c.tasks = append(c.tasks, t)
-	if c.running {
-		c.mu.Unlock()
-		return
-	}
-	c.running = true
-	c.mu.Unlock()
-	c.srv.workers.Run(c)
-}
-
-// Run runs queued tasks until the queue is empty (c is the workers.Task
-// of its queue). The queue keeps its array for the next task unless a
-// burst made it large.
-func (c *conn) Run() {
-	for {
-		c.mu.Lock()
-		if c.next == len(c.tasks) {
-			c.running = false
-			c.tasks, c.next = c.tasks[:0], 0
-			if cap(c.tasks) > 64 {
-				c.tasks = nil
-			}
-			c.mu.Unlock()
-			return
-		}
-		t := c.tasks[c.next]
-		c.tasks[c.next] = nil
-		c.next++
-		if c.next >= 64 && 2*c.next >= len(c.tasks) {
-			// A queue that never empties moves its waiting tasks to the
-			// front, so that its array does not grow with every task run.
-			n := copy(c.tasks, c.tasks[c.next:])
-			clear(c.tasks[n:])
-			c.tasks, c.next = c.tasks[:n], 0
-		}
-		c.mu.Unlock()
-		c.run(t)
-	}
-}
-
-// run calls a task, turning a panic into a log entry so that one broken
-// handler does not bring the server down.
-func (c *conn) run(t task) {
-	defer func() {
-		if r := recover(); r != nil {
-			c.srv.opts.Logger.Error("socketio: handler panicked", "sid", c.eio.ID(), "panic", r, "stack", string(debug.Stack()))
-		}
-	}()
-	t.run()
-}
+// dispatch queues fn to run after the CONNECTs already queued.
+func (c *conn) dispatch(fn func()) { c.tasks.push(funcTask(fn)) }
 
 // onMessage decodes one Engine.IO message.
 func (c *conn) onMessage(data []byte, binary bool) {
@@ -224,6 +163,7 @@ func (c *conn) connect(name string, auth json.RawMessage) {
 		if err := c.runMiddleware(mw, s); err != nil {
 			// Rooms a middleware joined before it refused go with the
 			// socket that never connected.
+			s.refused(err)
 			nsp.adapter.DelAll(s.id)
 			done()
 			_ = c.sendPacket(&parser.Packet{Type: parser.ConnectError, Namespace: name, Data: connectErrorPayload(err)}, false)
@@ -234,6 +174,7 @@ func (c *conn) connect(name string, auth json.RawMessage) {
 	delete(c.connecting, name)
 	if c.closed {
 		c.mu.Unlock()
+		s.refused(&DisconnectError{Reason: ReasonTransportClose})
 		nsp.adapter.DelAll(s.id)
 		return
 	}
@@ -258,12 +199,17 @@ func (c *conn) connect(name string, auth json.RawMessage) {
 		PID string `json:"pid,omitempty"`
 	}{s.id, s.pid})
 	_ = c.sendPacket(&parser.Packet{Type: parser.Connect, Namespace: name, Data: reply}, false)
-	for _, h := range handlers {
-		if !s.Connected() {
-			return
+	// The connection handlers run first in the socket's queue, before the
+	// events that arrived meanwhile, and without holding up the CONNECTs
+	// of the client's other namespaces.
+	s.queue.release(funcTask(func() {
+		for _, h := range handlers {
+			if !s.Connected() {
+				return
+			}
+			h(s)
 		}
-		h(s)
-	}
+	}))
 }
 
 // errMiddlewarePanic is what a client is told when a connection middleware

@@ -28,14 +28,19 @@
 // # Handlers and ordering
 //
 // Event handlers are funcs whose parameters are decoded from the event's
-// arguments (see Socket.On). The handlers, middlewares and connection and
-// disconnect handlers of one client run one at a time, in the order its
-// packets arrived, on a goroutine that exists only while there is work, and
-// never under the server's locks. Acknowledgements are read independently,
-// so a handler may wait in Socket.EmitWithAck for the client's answer. While
-// it waits, that client's other events wait too (they are handled in
-// order): when the answer depends on the server handling another event of
-// the same client, wait on a goroutine of your own instead.
+// arguments (see Socket.On). The connection, event and disconnect handlers
+// of one socket run one at a time, in the order its packets arrived, on a
+// goroutine that exists only while there is work, and never under the
+// server's locks; as in Node, the sockets of one client in other
+// namespaces never wait for them. Connection middlewares run one CONNECT
+// at a time per client. Socket.Context is cancelled when the socket
+// disconnects, so that a long handler can stop.
+//
+// Acknowledgements are read independently, so a handler may wait in
+// Socket.EmitWithAck for the client's answer. While it waits, that
+// socket's later events wait too (they are handled in order): when the
+// answer depends on the server handling another event of the same socket,
+// wait on a goroutine of your own instead.
 //
 // # Broadcasting
 //

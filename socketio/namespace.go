@@ -8,7 +8,6 @@ import (
 	"sync/atomic"
 
 	"github.com/gosio/gosio/adapter"
-	"github.com/gosio/gosio/internal/workers"
 	"github.com/gosio/gosio/parser"
 )
 
@@ -48,7 +47,7 @@ func newNamespace(ctx context.Context, srv *Server, name string, parent *ParentN
 		sockets:    make(map[string]*Socket),
 		serverSide: make(map[string][]*handler),
 	}
-	n.sse.pool = &srv.workers
+	n.sse.srv = srv
 	n.adapter = srv.opts.Adapter((*nspView)(n))
 	ctx, cancel := context.WithTimeout(ctx, srv.opts.AdapterInitTimeout)
 	defer cancel()
@@ -279,45 +278,4 @@ func (p *ParentNamespace) removeChild(n *Namespace) {
 	p.mu.Unlock()
 	p.srv.removeNamespace(n)
 	_ = n.adapter.Close()
-}
-
-// A taskQueue runs functions one at a time, in the order they were pushed,
-// on a pool's workers; no goroutine waits while it is empty.
-type taskQueue struct {
-	pool *workers.Pool
-
-	mu      sync.Mutex
-	tasks   []func()
-	running bool
-}
-
-// push queues fn after the functions already queued. It never blocks.
-func (q *taskQueue) push(fn func()) {
-	q.mu.Lock()
-	q.tasks = append(q.tasks, fn)
-	if q.running {
-		q.mu.Unlock()
-		return
-	}
-	q.running = true
-	q.mu.Unlock()
-	q.pool.Run(q)
-}
-
-// Run implements workers.Task: it drains the queue.
-func (q *taskQueue) Run() {
-	for {
-		q.mu.Lock()
-		if len(q.tasks) == 0 {
-			q.running = false
-			q.tasks = nil
-			q.mu.Unlock()
-			return
-		}
-		fn := q.tasks[0]
-		q.tasks[0] = nil
-		q.tasks = q.tasks[1:]
-		q.mu.Unlock()
-		fn()
-	}
 }

@@ -84,10 +84,10 @@ func TestEventName(t *testing.T) {
 	}
 }
 
-// TestTaskQueueStaysSmall checks that a conn's task queue that never
-// empties (each task queues the next) does not keep every task it ran.
+// TestTaskQueueStaysSmall checks that a task queue that never empties
+// (each task queues the next) does not keep every task it ran.
 func TestTaskQueueStaysSmall(t *testing.T) {
-	c := &conn{srv: &Server{}}
+	c := &taskQueue{srv: &Server{}}
 	const n = 10000
 	done := make(chan struct{})
 	var step func(i int) func()
@@ -97,7 +97,7 @@ func TestTaskQueueStaysSmall(t *testing.T) {
 				close(done)
 				return
 			}
-			c.dispatch(step(i + 1))
+			c.push(funcTask(step(i + 1)))
 			c.mu.Lock()
 			size := cap(c.tasks)
 			c.mu.Unlock()
@@ -106,7 +106,7 @@ func TestTaskQueueStaysSmall(t *testing.T) {
 			}
 		}
 	}
-	c.dispatch(step(0))
+	c.push(funcTask(step(0)))
 	<-done
 	c.srv.workers.Close()
 	c.srv.workers.Wait()

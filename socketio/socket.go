@@ -16,9 +16,10 @@ import (
 // A Socket is one client's connection to one namespace.
 //
 // Register handlers with On and the other On* methods from the namespace's
-// connection handler. Handlers of one client run one at a time, in the
-// order its packets arrived, never under the server's locks. All methods
-// are safe for concurrent use.
+// connection handler. The connection, event and disconnect handlers of one
+// socket run one at a time, in the order its packets arrived, never under
+// the server's locks; the sockets of one client in other namespaces do not
+// wait for them. All methods are safe for concurrent use.
 type Socket struct {
 	nsp       *Namespace
 	conn      *conn
@@ -26,9 +27,13 @@ type Socket struct {
 	pid       string // private session id, with connection state recovery
 	recovered bool
 	handshake *Handshake
+	queue     taskQueue // runs the socket's handlers
 
 	mu              sync.Mutex
 	connected       bool
+	closeErr        error // why the socket disconnected (or was refused)
+	ctx             context.Context
+	cancel          context.CancelCauseFunc
 	data            any
 	handlers        eventTable
 	anyIn           []*anyListener
@@ -68,7 +73,47 @@ func newSocket(nsp *Namespace, c *conn, auth json.RawMessage, session *adapter.S
 	case nsp.srv.opts.ConnectionStateRecovery != nil:
 		s.pid = engineio.NewID()
 	}
+	s.queue.srv, s.queue.sid = nsp.srv, s.id
+	s.queue.hold() // until the CONNECT is answered and the connection handlers run
 	return s
+}
+
+// Context returns a context that is cancelled when the socket disconnects,
+// with a *DisconnectError as its cause (context.Cause), or with the
+// middleware's error when the connection is refused. A long handler can
+// stop with it, or pass it to blocking calls such as EmitWithAck.
+func (s *Socket) Context() context.Context {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ctx == nil {
+		// Made on first use: most sockets never need one.
+		s.ctx, s.cancel = context.WithCancelCause(context.Background())
+		if s.closeErr != nil {
+			s.cancel(s.closeErr)
+		}
+	}
+	return s.ctx
+}
+
+// closeLocked marks the socket disconnected for err and cancels its
+// Context. It reports whether the socket was connected.
+func (s *Socket) closeLocked(err error) bool {
+	if !s.connected {
+		return false
+	}
+	s.connected = false
+	s.closeErr = err
+	if s.cancel != nil {
+		s.cancel(err)
+	}
+	return true
+}
+
+// refused ends a socket that a connection middleware refused, with err.
+func (s *Socket) refused(err error) {
+	s.mu.Lock()
+	s.closeLocked(err)
+	s.mu.Unlock()
 }
 
 // Recovered reports whether the socket's session was restored by
@@ -413,7 +458,7 @@ func (s *Socket) onEvent(p *parser.Packet) {
 	if err != nil || name == nil {
 		return
 	}
-	s.conn.push(&eventTask{s: s, event: eventName(name), args: args, id: p.ID, hasID: p.HasID})
+	s.queue.push(&eventTask{s: s, event: eventName(name), args: args, id: p.ID, hasID: p.HasID})
 }
 
 // An eventTask runs the handlers of one incoming event; it is also the
@@ -493,21 +538,21 @@ func (s *Socket) reportError(err error) {
 	}
 }
 
-// onClose disconnects the socket: pending acknowledgements fail, the
-// socket leaves its namespace, and the disconnect handlers run in the
-// conn's task queue (rooms are left between disconnecting and disconnect).
+// onClose disconnects the socket: its Context is cancelled, pending
+// acknowledgements fail, the socket leaves its namespace, and the
+// disconnect handlers run in its task queue (rooms are left between
+// disconnecting and disconnect).
 func (s *Socket) onClose(reason string, _ bool) {
+	derr := &DisconnectError{Reason: reason}
 	s.mu.Lock()
-	if !s.connected {
+	if !s.closeLocked(derr) {
 		s.mu.Unlock()
 		return
 	}
-	s.connected = false
 	acks := s.acks
 	s.acks = nil
 	s.mu.Unlock()
 
-	derr := &DisconnectError{Reason: reason}
 	for _, pa := range acks {
 		if pa.timer != nil && !pa.timer.Stop() {
 			continue
@@ -524,7 +569,7 @@ func (s *Socket) onClose(reason string, _ bool) {
 	}
 	s.nsp.remove(s)
 	s.conn.removeSocket(s)
-	s.conn.dispatch(func() {
+	s.queue.push(funcTask(func() {
 		s.mu.Lock()
 		before, after := s.onDisconnecting, s.onDisconnect
 		s.mu.Unlock()
@@ -535,7 +580,7 @@ func (s *Socket) onClose(reason string, _ bool) {
 		for _, fn := range after {
 			fn(reason)
 		}
-	})
+	}))
 }
 
 // recoverable reports whether a socket disconnected for reason keeps its

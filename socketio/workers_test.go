@@ -7,21 +7,21 @@ import (
 	"github.com/gosio/gosio/internal/testutil"
 )
 
-// TestQueuesOnWorkers blocks one conn's task: another conn's queue runs on
-// a second worker, and each queue keeps its order.
+// TestQueuesOnWorkers blocks one queue's task: another queue runs on a
+// second worker, and each queue keeps its order.
 func TestQueuesOnWorkers(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		srv := &Server{}
-		a, b := &conn{srv: srv}, &conn{srv: srv}
+		a, b := &taskQueue{srv: srv}, &taskQueue{srv: srv}
 		release := make(chan struct{})
 		var order []int
-		a.dispatch(func() { <-release; order = append(order, 1) })
-		a.dispatch(func() { order = append(order, 2) })
+		a.push(funcTask(func() { <-release; order = append(order, 1) }))
+		a.push(funcTask(func() { order = append(order, 2) }))
 		ran := false
-		b.dispatch(func() { ran = true })
+		b.push(funcTask(func() { ran = true }))
 		synctest.Wait()
 		if !ran {
-			t.Fatal("a blocked queue held up another conn's queue")
+			t.Fatal("a blocked queue held up another queue")
 		}
 		close(release)
 		synctest.Wait()
