@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"sync"
 	"unicode/utf8"
 
@@ -117,6 +118,11 @@ func appendArg(b []byte, a any) ([]byte, error) {
 		return msgpack.AppendBin(b, v), nil
 	case float32, float64, int8, int16, uint, uint8, uint16, uint64, [][]byte, json.RawMessage, parser.Value, *parser.Value, []any, map[string]any:
 	default:
+		if rv := reflect.ValueOf(a); rv.Kind() == reflect.Struct {
+			if out, ok := appendStruct(b, rv); ok {
+				return out, nil
+			}
+		}
 		// What MarshalArgs does with any other type (its json.Encoder
 		// branch), with a reused encoder.
 		je := jsonEncoders.Get().(*jsonEncoder)

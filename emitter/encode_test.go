@@ -25,6 +25,56 @@ func testOperators() []Operator {
 	}
 }
 
+type plain struct {
+	T   int64  `json:"t"`
+	S   int64  `json:"s"`
+	P   string `json:"p"`
+	Opt string `json:"opt,omitempty"`
+	N   int    `json:",omitempty"`
+	F   float64
+	U   uint16 `json:"u"`
+	B   bool   `json:"b,omitempty"`
+	Ig  string `json:"-"`
+	Dsh string `json:"-,"`
+	low string
+}
+
+type badTag struct {
+	Bad string `json:"a\\b"`
+}
+
+type idxKey struct {
+	A int `json:"a"`
+	Z int `json:"7"`
+}
+
+type withString struct {
+	N int `json:"n,string"`
+}
+
+type named string
+
+type withNamed struct {
+	K named `json:"k"`
+}
+
+type selfMarshal struct{ X int }
+
+func (selfMarshal) MarshalJSON() ([]byte, error) { return []byte(`"self"`), nil }
+
+type text struct{ X int }
+
+func (*text) MarshalText() ([]byte, error) { return []byte("t"), nil }
+
+type withMarshalField struct {
+	M selfMarshal `json:"m"`
+}
+
+type embeds struct {
+	plain
+	E int `json:"e"`
+}
+
 type point struct {
 	T int64  `json:"t"`
 	S string `json:"s,omitempty"`
@@ -52,6 +102,14 @@ func TestDirectEncoding(t *testing.T) {
 		{point{T: 5, B: []byte{1}}, &point{S: "s"}, json.RawMessage(`{"z":1,"a":[1,2]}`), parser.Value{JSON: []byte(`[{"_placeholder":true,"num":0}]`), Attachments: [][]byte{{4}}}},
 		{[][]byte{{1}, {2, 3}}, [][]byte(nil), time.Unix(0, 0).UTC(), struct{}{}, []string{"a"}, map[string]int{"b": 2, "a": 1}},
 		{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17},
+		{plain{T: 1, S: 2, P: "x", F: -0.0, U: 9, Ig: "i", Dsh: "d", low: "l"}, badTag{"b"}, plain{Opt: "o", N: 3, F: 1.5e300, B: true, P: "bad\xff"},
+			plain{T: 1 << 60, F: 0.1}, plain{U: 65535, T: -(1 << 53)}, idxKey{1, 2}, withString{5}, withNamed{"v"}, selfMarshal{1}, text{2},
+			withMarshalField{}, embeds{E: 1}, struct{ A, B int }{1, 2}, struct{}{}, struct {
+				A int `json:"__proto__"`
+			}{1}, struct {
+				A int `json:"x"`
+				B int `json:"x"`
+			}{1, 2}, struct{ F32 float32 }{1.1}},
 	}
 	for _, o := range testOperators() {
 		for _, a := range args {
@@ -72,7 +130,7 @@ func TestDirectEncoding(t *testing.T) {
 	}
 	// Errors are those of the JSON route.
 	o := testOperators()[0]
-	for _, a := range [][]any{{math.NaN()}, {math.Inf(1)}, {json.RawMessage(`{`)}, {func() {}}} {
+	for _, a := range [][]any{{math.NaN()}, {math.Inf(1)}, {plain{F: math.NaN()}}, {json.RawMessage(`{`)}, {func() {}}} {
 		_, _, err := o.encodeBroadcast("ev", a)
 		_, werr := o.encodeBroadcastJSON("ev", a)
 		if (err == nil) != (werr == nil) || err == nil {
@@ -94,7 +152,7 @@ func FuzzDirectEncoding(f *testing.F) {
 			return
 		}
 		o := testOperators()[0].To(room)
-		a := []any{s, i, fl, p, int(i), map[string]any{s: i}, []any{s, p}}
+		a := []any{s, i, fl, p, int(i), map[string]any{s: i}, []any{s, p}, plain{T: i, P: s, F: fl, Opt: s, N: int(i)}}
 		_, got, err := o.encodeBroadcast(ev, a)
 		want, werr := o.encodeBroadcastJSON(ev, a)
 		if (err == nil) != (werr == nil) {
