@@ -132,7 +132,7 @@ func newSIOInterop(t *testing.T) *sioInterop {
 		s.On("volatile-please", func(kind string, i int, ack socketio.Ack) {
 			switch kind {
 			case "direct":
-				_ = s.EmitVolatile("vol", kind, i)
+				_ = s.Volatile().Emit("vol", kind, i)
 			case "broadcast":
 				_ = srv.Volatile().Emit("vol", kind, i)
 			case "room":

@@ -9,16 +9,34 @@ import (
 	"github.com/gosio/gosio/parser"
 )
 
-// An EmitOperator emits events from a client socket with modifiers. Get
-// one from ClientSocket.Volatile, Compress or Timeout; each of its methods
-// returns a modified copy, so operators can be chained and kept.
+// An EmitOperator emits events from a socket, client (ClientSocket) or
+// server (Socket), with modifiers, as socket.volatile, socket.compress()
+// and socket.timeout() do in Node. Get one from the socket's Volatile,
+// Compress or Timeout; each of its methods returns a modified copy, so
+// operators can be chained and kept.
 type EmitOperator struct {
-	s          *ClientSocket
+	s          emitTarget
 	volatile   bool
 	compress   bool
 	timeout    time.Duration
 	hasTimeout bool
 }
+
+// emitTarget is the socket, client or server, an EmitOperator emits from.
+type emitTarget interface {
+	// emitEvent sends an event with o's modifiers. done, when not nil,
+	// asks for an acknowledgement and receives it once. It returns a
+	// function that abandons the acknowledgement.
+	emitEvent(o EmitOperator, event string, args []any, done func(Args, error)) (abandon func(), err error)
+	// inOrder returns a done func that calls fn in the order of the
+	// socket's handlers, never under a lock or on a read loop.
+	inOrder(fn func(Args, error)) func(Args, error)
+}
+
+var (
+	_ emitTarget = (*ClientSocket)(nil)
+	_ emitTarget = (*Socket)(nil)
+)
 
 // Volatile returns an operator whose events are dropped, rather than
 // buffered, when the socket is not connected or its connection cannot take
@@ -33,6 +51,17 @@ func (s *ClientSocket) Compress(c bool) EmitOperator { return s.op().Compress(c)
 // Timeout returns an operator whose acknowledgements fail with
 // ErrAckTimeout after d, instead of after SocketOptions.AckTimeout.
 func (s *ClientSocket) Timeout(d time.Duration) EmitOperator { return s.op().Timeout(d) }
+
+// EmitWithAckFunc sends an event asking the server for an acknowledgement
+// and returns at once, as socket.emit(event, ...args, callback) does; see
+// EmitOperator.EmitWithAckFunc.
+func (s *ClientSocket) EmitWithAckFunc(event string, fn func(args Args, err error), args ...any) error {
+	return s.op().EmitWithAckFunc(event, fn, args...)
+}
+
+func (s *ClientSocket) inOrder(fn func(Args, error)) func(Args, error) {
+	return func(a Args, err error) { s.m.dispatchLocked(func() { fn(a, err) }) }
+}
 
 func (s *ClientSocket) op() EmitOperator { return EmitOperator{s: s, compress: true} }
 
@@ -66,21 +95,38 @@ func (s *ClientSocket) EmitWithAck(ctx context.Context, event string, args ...an
 	return s.op().EmitWithAck(ctx, event, args...)
 }
 
-// Emit sends an event with o's modifiers; see ClientSocket.Emit.
+// Emit sends an event with o's modifiers; see ClientSocket.Emit and
+// Socket.Emit.
 func (o EmitOperator) Emit(event string, args ...any) error {
-	_, err := o.emit(event, args, nil)
+	_, err := o.s.emitEvent(o, event, args, nil)
+	return err
+}
+
+// EmitWithAckFunc sends an event with o's modifiers asking the peer for an
+// acknowledgement, and returns at once, as Node's
+// socket.timeout(ms).emit(event, ...args, callback) does. fn is called
+// once: with the peer's answer, or with ErrAckTimeout when o's timeout
+// (Timeout, or SocketOptions.AckTimeout on a client) passes first, or with
+// a *DisconnectError when the socket disconnects first. It runs in the
+// order of the socket's handlers (those of the Socket, or of the
+// ClientSocket's Manager), never under a lock, so a handler can emit with
+// it and return, and the socket's later events are not held back. When
+// EmitWithAckFunc returns an error, fn is not called.
+func (o EmitOperator) EmitWithAckFunc(event string, fn func(args Args, err error), args ...any) error {
+	_, err := o.s.emitEvent(o, event, args, o.s.inOrder(fn))
 	return err
 }
 
 // EmitWithAck sends an event with o's modifiers and waits for its
-// acknowledgement; see ClientSocket.EmitWithAck.
+// acknowledgement, or until ctx is done; see ClientSocket.EmitWithAck and
+// Socket.EmitWithAck.
 func (o EmitOperator) EmitWithAck(ctx context.Context, event string, args ...any) (Args, error) {
 	type result struct {
 		args Args
 		err  error
 	}
 	ch := make(chan result, 1)
-	abandon, err := o.emit(event, args, func(a Args, err error) { ch <- result{a, err} })
+	abandon, err := o.s.emitEvent(o, event, args, func(a Args, err error) { ch <- result{a, err} })
 	if err != nil {
 		return nil, err
 	}
@@ -93,10 +139,10 @@ func (o EmitOperator) EmitWithAck(ctx context.Context, event string, args ...any
 	}
 }
 
-// emit sends, buffers or queues an event. done, when not nil, asks for an
-// acknowledgement and receives it, under the Manager's lock. It returns a
-// function that abandons the acknowledgement.
-func (o EmitOperator) emit(event string, args []any, done func(Args, error)) (abandon func(), err error) {
+// emitEvent sends, buffers or queues an event. done, when not nil, asks
+// for an acknowledgement and receives it, under the Manager's lock. It
+// returns a function that abandons the acknowledgement.
+func (s *ClientSocket) emitEvent(o EmitOperator, event string, args []any, done func(Args, error)) (abandon func(), err error) {
 	if parser.IsReserved(event) {
 		return nil, fmt.Errorf("%w: %q", ErrReservedEvent, event)
 	}
@@ -107,7 +153,7 @@ func (o EmitOperator) emit(event string, args []any, done func(Args, error)) (ab
 	if err != nil {
 		return nil, err
 	}
-	s, m := o.s, o.s.m
+	m := s.m
 	if m.opts.Parser != nil {
 		// The packet is encoded under the lock, where it can no longer
 		// fail: check here that the parser takes its data (a

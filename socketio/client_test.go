@@ -221,6 +221,19 @@ func TestClientAcks(t *testing.T) {
 		_, err = s.EmitWithAck(ctx, "noack")
 		cancel()
 		clWantErr(t, err, context.DeadlineExceeded)
+
+		// The callback form returns at once; the callback gets the answer
+		// or the timeout.
+		results := make(chan string, 2)
+		testutil.NoErr(t, s.EmitWithAckFunc("ack", func(a Args, err error) {
+			results <- a.String() + " " + errString(err)
+		}, "cb", 2))
+		testutil.Equal(t, clRecv(t, results, "callback"), `["cb",2] `)
+		testutil.NoErr(t, s.Timeout(100*time.Millisecond).EmitWithAckFunc("noack", func(a Args, err error) {
+			results <- a.String() + " " + errString(err)
+		}))
+		testutil.Equal(t, clRecv(t, results, "timed-out callback"), "[] "+ErrAckTimeout.Error())
+
 		s.m.mu.Lock()
 		pending := len(s.acks)
 		s.m.mu.Unlock()

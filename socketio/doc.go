@@ -40,7 +40,8 @@
 // Socket.EmitWithAck for the client's answer. While it waits, that
 // socket's later events wait too (they are handled in order): when the
 // answer depends on the server handling another event of the same socket,
-// wait on a goroutine of your own instead.
+// use Socket.EmitWithAckFunc (Node's socket.timeout(ms).emit(ev, ..., cb)),
+// whose callback runs in the socket's order once the answer arrives.
 //
 // # Broadcasting
 //

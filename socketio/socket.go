@@ -277,48 +277,75 @@ func (s *Socket) OnError(fn func(err error)) {
 // Join adds the socket to rooms.
 func (s *Socket) Join(rooms ...string) { s.nsp.adapter.AddAll(s.id, rooms) }
 
-// Leave removes the socket from room.
-func (s *Socket) Leave(room string) { s.nsp.adapter.Del(s.id, room) }
+// Leave removes the socket from rooms.
+func (s *Socket) Leave(rooms ...string) {
+	for _, r := range rooms {
+		s.nsp.adapter.Del(s.id, r)
+	}
+}
 
 // Rooms returns the rooms the socket is in, its own id included.
 func (s *Socket) Rooms() []string { return s.nsp.adapter.SocketRooms(s.id) }
 
+func (s *Socket) op() EmitOperator { return EmitOperator{s: s, compress: true} }
+
+// Volatile returns an operator whose events the client misses if its
+// connection cannot take them right away.
+func (s *Socket) Volatile() EmitOperator { return s.op().Volatile() }
+
+// Compress returns an operator with the compress flag set to c, kept for
+// parity with Node: the WebSocket transport compresses by size (see
+// engineio.Options).
+func (s *Socket) Compress(c bool) EmitOperator { return s.op().Compress(c) }
+
+// Timeout returns an operator whose acknowledgements fail with
+// ErrAckTimeout after d; without it they wait until the socket
+// disconnects (or EmitWithAck's ctx is done).
+func (s *Socket) Timeout(d time.Duration) EmitOperator { return s.op().Timeout(d) }
+
 // Emit sends an event to the client. Arguments are encoded as
 // parser.MarshalArgs does: []byte values travel as binary attachments.
-func (s *Socket) Emit(event string, args ...any) error {
-	return s.emit(event, args, false, false, 0)
-}
-
-// EmitVolatile sends an event the client misses if its connection cannot
-// take it right away.
-func (s *Socket) EmitVolatile(event string, args ...any) error {
-	return s.emit(event, args, true, false, 0)
-}
+func (s *Socket) Emit(event string, args ...any) error { return s.op().Emit(event, args...) }
 
 // EmitWithAck sends an event and waits for the client's acknowledgement,
 // until ctx is done (then it returns ctx's error) or the socket
-// disconnects (a *DisconnectError).
+// disconnects (a *DisconnectError). Inside a handler it holds back the
+// socket's later events while it waits; EmitWithAckFunc does not.
 func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (Args, error) {
-	type result struct {
-		args Args
-		err  error
+	return s.op().EmitWithAck(ctx, event, args...)
+}
+
+// EmitWithAckFunc sends an event asking the client for an acknowledgement
+// and returns at once, as socket.emit(event, ...args, callback) does in
+// Node: fn runs in the socket's handler queue with the answer, or with an
+// error; see EmitOperator.EmitWithAckFunc.
+func (s *Socket) EmitWithAckFunc(event string, fn func(args Args, err error), args ...any) error {
+	return s.op().EmitWithAckFunc(event, fn, args...)
+}
+
+// emitEvent implements emitTarget.
+func (s *Socket) emitEvent(o EmitOperator, event string, args []any, done func(Args, error)) (abandon func(), err error) {
+	if done == nil {
+		return nil, s.emit(event, args, o.volatile, false, 0)
 	}
-	ch := make(chan result, 1)
+	var timeout time.Duration // 0: none, as on the client
+	if o.hasTimeout {
+		timeout = o.timeout
+	}
 	id := s.nsp.nextAckID()
-	if err := s.registerAck(id, 0, func(a Args, err error) { ch <- result{a, err} }); err != nil {
+	if err := s.registerAck(id, timeout, done); err != nil {
 		return nil, err
 	}
-	if err := s.emit(event, args, false, true, id); err != nil {
+	if err := s.emit(event, args, o.volatile, true, id); err != nil {
 		s.dropAck(id)
 		return nil, err
 	}
-	select {
-	case r := <-ch:
-		return r.args, r.err
-	case <-ctx.Done():
-		s.dropAck(id)
-		return nil, ctx.Err()
-	}
+	return func() { s.dropAck(id) }, nil
+}
+
+// inOrder implements emitTarget: fn runs in the socket's task queue.
+func (s *Socket) inOrder(fn func(Args, error)) func(Args, error) {
+	return func(a Args, err error) { s.queue.push(funcTask(func() { fn(a, err) })) }
 }
 
 // emit encodes and sends one EVENT.
