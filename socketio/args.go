@@ -191,9 +191,10 @@ func newHandler(fn any) *handler {
 	return h
 }
 
-// call decodes args into the handler's parameters and calls it. It
-// returns the handler's error, or a decoding error without calling it.
-func (h *handler) call(args Args, ack Ack) error {
+// call decodes the arguments of event into the handler's parameters and
+// calls it. It returns the handler's error, or an *ArgumentError without
+// calling it.
+func (h *handler) call(event string, args Args, ack Ack) error {
 	if h.fast != nil {
 		h.fast(args, ack)
 		return nil
@@ -211,7 +212,7 @@ func (h *handler) call(args Args, ack Ack) error {
 		ptr := reflect.New(p)
 		if i < len(args) {
 			if err := args.Decode(i, ptr.Interface()); err != nil {
-				return fmt.Errorf("socketio: argument %d: %w", i, err)
+				return &ArgumentError{Event: event, Index: i, Type: p, Err: err}
 			}
 		}
 		in = append(in, ptr.Elem())
@@ -220,7 +221,7 @@ func (h *handler) call(args Args, ack Ack) error {
 		for i := len(h.params); i < len(args); i++ {
 			ptr := reflect.New(h.varTyp)
 			if err := args.Decode(i, ptr.Interface()); err != nil {
-				return fmt.Errorf("socketio: argument %d: %w", i, err)
+				return &ArgumentError{Event: event, Index: i, Type: h.varTyp, Err: err}
 			}
 			in = append(in, ptr.Elem())
 		}

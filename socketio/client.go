@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"sync/atomic"
 	"time"
@@ -722,10 +724,13 @@ func (s *ClientSocket) handleEvent(event string, args Args, ack Ack) {
 		l.fn(event, args)
 	}
 	for _, h := range hs {
-		if err := h.call(args, ack); err != nil {
+		if err := h.call(event, args, ack); err != nil {
 			s.m.mu.Lock()
 			fns := s.onError
 			s.m.mu.Unlock()
+			if ae := (*ArgumentError)(nil); len(fns) == 0 && errors.As(err, &ae) {
+				slog.Warn("socketio: event argument does not decode; handler not called", append([]any{"nsp", s.nsp}, ae.logArgs()...)...)
+			}
 			for _, fn := range fns {
 				fn(err)
 			}

@@ -3,6 +3,8 @@ package socketio
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"reflect"
 )
 
 // Disconnect reasons, with the reference server's wording.
@@ -33,6 +35,33 @@ var (
 	// time ("operation has timed out" in the reference).
 	ErrAckTimeout = errors.New("socketio: operation has timed out")
 )
+
+// An ArgumentError reports that an argument of an incoming event did not
+// decode into its handler's parameter: a string where a struct is
+// expected, 1.5 for an int. The handler is not called, and so does not
+// answer the acknowledgement the peer may have asked for. The socket's
+// OnError handlers receive it (retrieve it with errors.As); a socket
+// without any logs it at warn level (Options.Logger on the server,
+// slog.Default on the client), with the event, index and type.
+type ArgumentError struct {
+	Event string       // the event's name
+	Index int          // the argument's index, 0 for the first after the name
+	Type  reflect.Type // the Go type of the handler's parameter
+	Err   error        // the decoding error
+}
+
+// Error implements error.
+func (e *ArgumentError) Error() string {
+	return fmt.Sprintf("socketio: event %q: argument %d does not decode into %v: %v", e.Event, e.Index, e.Type, e.Err)
+}
+
+// Unwrap returns the decoding error.
+func (e *ArgumentError) Unwrap() error { return e.Err }
+
+// logArgs returns the attributes an ArgumentError is logged with.
+func (e *ArgumentError) logArgs() []any {
+	return []any{"event", e.Event, "index", e.Index, "type", e.Type.String(), "err", e.Err}
+}
 
 // DisconnectError is returned by operations that failed because their
 // socket disconnected, and passed to waiters of pending acks.

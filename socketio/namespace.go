@@ -3,6 +3,7 @@ package socketio
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -117,7 +118,11 @@ func (n *Namespace) runServerSideEmit(event string, args []parser.Value, ack fun
 		}
 	}
 	for _, h := range hs {
-		if err := h.call(Args(args), a); err != nil {
+		if err := h.call(event, Args(args), a); err != nil {
+			if ae := (*ArgumentError)(nil); errors.As(err, &ae) {
+				n.srv.opts.Logger.Warn("socketio: server-side event argument does not decode; handler not called", append([]any{"nsp", n.name}, ae.logArgs()...)...)
+				continue
+			}
 			n.srv.opts.Logger.Debug("socketio: server-side event handler", "nsp", n.name, "event", event, "err", err)
 		}
 	}

@@ -3,6 +3,7 @@ package socketio
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -162,9 +163,12 @@ func (s *Socket) SetData(v any) {
 // values. It may end with a variadic parameter (...any, ...T) for the rest,
 // or with an Args parameter for the rest as received, and finally with an
 // Ack parameter to answer the client's acknowledgement request. It may
-// return an error, which goes to the OnError handlers, as does a failure
-// to decode an argument (then the handler is not called). func(Args) and
-// func(Args, Ack) are called without reflection.
+// return an error, which goes to the OnError handlers. An argument that
+// does not decode into its parameter (a string for a struct, 1.5 for an
+// int) is never dropped silently: the handler is not called, and an
+// *ArgumentError naming the event, index and type goes to the OnError
+// handlers, or is logged at warn level when there are none. func(Args)
+// and func(Args, Ack) are called without reflection.
 //
 // On panics when fn has another shape or event is reserved.
 func (s *Socket) On(event string, fn any) {
@@ -267,7 +271,8 @@ func (s *Socket) OnDisconnect(fn func(reason string)) {
 	s.mu.Unlock()
 }
 
-// OnError adds a handler for errors of packet middlewares and handlers.
+// OnError adds a handler for errors of packet middlewares and handlers,
+// and for arguments that do not decode for a handler (*ArgumentError).
 func (s *Socket) OnError(fn func(err error)) {
 	s.mu.Lock()
 	s.onError = append(s.onError, fn)
@@ -547,7 +552,7 @@ func (s *Socket) handleEvent(event string, args Args, ack Ack) {
 		l.fn(event, args)
 	}
 	for _, h := range hs {
-		if err := h.call(args, ack); err != nil {
+		if err := h.call(event, args, ack); err != nil {
 			s.reportError(err)
 		}
 	}
@@ -558,7 +563,12 @@ func (s *Socket) reportError(err error) {
 	fns := s.onError
 	s.mu.Unlock()
 	if len(fns) == 0 {
-		s.nsp.srv.opts.Logger.Debug("socketio: event error", "socket", s.id, "err", err)
+		log := s.nsp.srv.opts.Logger
+		if ae := (*ArgumentError)(nil); errors.As(err, &ae) {
+			log.Warn("socketio: event argument does not decode; handler not called", append([]any{"nsp", s.nsp.name, "socket", s.id}, ae.logArgs()...)...)
+		} else {
+			log.Debug("socketio: event error", "socket", s.id, "err", err)
+		}
 	}
 	for _, fn := range fns {
 		fn(err)
