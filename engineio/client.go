@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -133,7 +134,11 @@ type HTTPError struct {
 
 // Error implements error.
 func (e *HTTPError) Error() string {
-	return fmt.Sprintf("engineio: HTTP status %d: %s", e.StatusCode, e.Message)
+	text := http.StatusText(e.StatusCode)
+	if e.Message == "" || e.Message == text {
+		return fmt.Sprintf("engineio: HTTP %d %s", e.StatusCode, text)
+	}
+	return fmt.Sprintf("engineio: HTTP %d %s: %s", e.StatusCode, text, e.Message)
 }
 
 // newHTTPError reads an error response's body, as much as fits in max.
@@ -149,7 +154,7 @@ func newHTTPError(status int, body []byte) *HTTPError {
 		if len(body) > 256 {
 			body = body[:256]
 		}
-		e.Message = string(body)
+		e.Message = strings.TrimSpace(string(body))
 	}
 	return e
 }
@@ -268,6 +273,14 @@ func dial(ctx context.Context, rawURL string, opts *DialOptions) (*ClientConn, e
 	if err != nil {
 		c.cancel()
 		c.closeIdle()
+		if he := (*HTTPError)(nil); errors.As(err, &he) {
+			// Name the URL: a 404 there is a server mounted elsewhere.
+			u := c.pollURL
+			if c.transport == webSocket {
+				u = c.wsURL
+			}
+			return nil, fmt.Errorf("handshake: %w, from %s", err, u.String())
+		}
 		return nil, err
 	}
 	hs, err := parseHandshake(first[0])

@@ -131,6 +131,7 @@ type ClientSocket struct {
 	receiveBuffer []*inEvent
 	queue         []*queuedEmit
 	waiters       []chan error
+	lastConnErr   error // of the last failed attempt, for Connect
 
 	handlers     eventTable
 	anyIn        []*anyListener
@@ -343,8 +344,10 @@ func (s *ClientSocket) Open() {
 // returns a *ConnectError when the server refused the socket, the error of
 // the last attempt when the Manager gave up (reconnection disabled or
 // ReconnectionAttempts reached), ErrClientClosed when the Manager was
-// closed, or ctx's error when ctx ended first; the socket then keeps
-// trying in the background until Disconnect or Close.
+// closed, or ctx's error when ctx ended first, wrapped with the error of
+// the last failed attempt if there was one (such as an
+// *engineio.HTTPError with the status the server answered); the socket
+// then keeps trying in the background until Disconnect or Close.
 func (s *ClientSocket) Connect(ctx context.Context) error {
 	ch := make(chan error, 1)
 	m := s.m
@@ -358,6 +361,7 @@ func (s *ClientSocket) Connect(ctx context.Context) error {
 		return nil
 	}
 	s.waiters = append(s.waiters, ch)
+	s.lastConnErr = nil
 	m.mu.Unlock()
 	s.Open()
 	select {
@@ -371,7 +375,13 @@ func (s *ClientSocket) Connect(ctx context.Context) error {
 				break
 			}
 		}
+		last := s.lastConnErr
 		m.mu.Unlock()
+		if last != nil {
+			// Say why the attempts failed, not only that time ran out:
+			// an HTTP 404 tells of a server mounted under another path.
+			return fmt.Errorf("socketio: connect: %w; last attempt: %w", ctx.Err(), last)
+		}
 		return ctx.Err()
 	}
 }
@@ -597,6 +607,7 @@ func newClientConnectError(data json.RawMessage) *ConnectError {
 
 // connectErrorLocked queues the OnConnectError handlers.
 func (s *ClientSocket) connectErrorLocked(err error) {
+	s.lastConnErr = err
 	fns := s.onConnErr
 	s.m.dispatchLocked(func() {
 		for _, fn := range fns {
