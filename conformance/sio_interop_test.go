@@ -113,7 +113,10 @@ func newSIOInterop(t *testing.T) *sioInterop {
 		s.On("send-me", func(ack socketio.Ack) {
 			_ = s.Emit("gift", 42, "text",
 				map[string]any{"bin": []byte{0xde, 0xad}, "list": []any{[]byte{1}, "x", map[string]any{"deep": []byte{2, 3}}}},
-				[]byte{0xff}, nil, true, 3.5)
+				[]byte{0xff}, nil, true, 3.5,
+				// []byte in structs, at any depth, travels as a binary
+				// attachment: the JS client gets Buffers there.
+				giftStruct{Name: "s", Data: []byte{4, 5}, Items: []giftItem{{Blob: []byte{6}}}})
 			_ = ack("sent")
 		})
 		s.On("ask-me", func(ack socketio.Ack) {
@@ -341,7 +344,7 @@ func TestSIOClientFeatures(t *testing.T) {
 
 		// Server -> client: mixed JSON and binary, before the ack.
 		g := res.one(t, "gift")
-		sioJSONEqual(t, "gift", g.Fields["args"], `[42,"text",{"bin":{"$buf":"dead"},"list":[{"$buf":"01"},"x",{"deep":{"$buf":"0203"}}]},{"$buf":"ff"},null,true,3.5]`)
+		sioJSONEqual(t, "gift", g.Fields["args"], `[42,"text",{"bin":{"$buf":"dead"},"list":[{"$buf":"01"},"x",{"deep":{"$buf":"0203"}}]},{"$buf":"ff"},null,true,3.5,{"name":"s","data":{"$buf":"0405"},"items":[{"blob":{"$buf":"06"}}]}]`)
 		sioJSONEqual(t, "send-me ack", g.Fields["ack"], `["sent"]`)
 
 		// Server EmitWithAck -> client callback, binary both ways.
@@ -614,4 +617,16 @@ func TestSIOPollingCloseAfterQueuedPackets(t *testing.T) {
 	if second := do("GET", url, ""); !strings.HasSuffix(second, "1") || strings.Contains(second, "4") {
 		t.Fatalf("second poll after Disconnect(true): %q, want the close packet", second)
 	}
+}
+
+// giftStruct and giftItem carry []byte fields in a struct and in a slice
+// of structs, which the JS client must receive as Buffers.
+type giftStruct struct {
+	Name  string     `json:"name"`
+	Data  []byte     `json:"data"`
+	Items []giftItem `json:"items"`
+}
+
+type giftItem struct {
+	Blob []byte `json:"blob"`
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
 	"strconv"
 	"unicode/utf8"
@@ -25,23 +26,28 @@ type Value struct {
 }
 
 // maxDepth bounds the nesting MarshalArgs follows, which also stops it on
-// a cyclic []any or map[string]any.
+// a cyclic value.
 const maxDepth = 10000
+
+var errTooDeep = errors.New("parser: MarshalArgs: nesting deeper than 10000 levels (a cycle?)")
 
 // MarshalArgs appends the JSON array of args to dst and returns the
 // extended buffer and the attachments, as the Data and Attachments of an
 // EVENT or ACK packet.
 //
-// A []byte, even nil, at the top level or inside a []any, a map[string]any
-// or a [][]byte becomes a placeholder {"_placeholder":true,"num":N} and its
-// bytes attachment N, numbered depth-first in text order. A Value is written
+// A []byte, even nil, anywhere in the arguments (at the top level, in a
+// []any, a map or a slice, in a field of a struct at any depth) becomes a
+// placeholder {"_placeholder":true,"num":N} and its bytes attachment N,
+// numbered depth-first in text order, as Node sends a Buffer; Unmarshal
+// decodes it back into a []byte field. A Value is written
 // as received, its placeholders renumbered into the returned attachments;
 // a json.RawMessage is written verbatim (both are checked to be valid
 // JSON). A map[string]any has its keys sorted, as encoding/json does.
 // Strings, numbers and booleans are written as JavaScript's JSON.stringify
-// writes them. Any other value is marshalled by encoding/json without HTML
-// escaping; a []byte inside a struct, say, then becomes a base64 string,
-// not an attachment.
+// writes them. Other values follow encoding/json's rules (field tags,
+// omitempty, embedded structs, sorted map keys), without HTML escaping; a
+// type with a MarshalJSON or MarshalText method is marshalled by
+// encoding/json, so a []byte inside it stays base64 text.
 //
 // The returned attachments alias the []byte arguments. On error, dst is
 // returned unchanged.
@@ -65,7 +71,7 @@ type argEncoder struct {
 
 func (e *argEncoder) encode(v any, depth int) error {
 	if depth > maxDepth {
-		return errors.New("parser: MarshalArgs: nesting deeper than 10000 levels (a cycle?)")
+		return errTooDeep
 	}
 	switch v := v.(type) {
 	case nil:
@@ -161,6 +167,9 @@ func (e *argEncoder) encode(v any, depth int) error {
 		}
 		e.buf = append(e.buf, '}')
 	default:
+		if rv := reflect.ValueOf(v); walked(rv.Type()) {
+			return e.value(rv, depth)
+		}
 		w := bytes.NewBuffer(e.buf)
 		enc := json.NewEncoder(w)
 		enc.SetEscapeHTML(false)
