@@ -1,11 +1,7 @@
 package emitter
 
 import (
-	"bytes"
-	"encoding/json"
-	"fmt"
 	"reflect"
-	"sync"
 	"unicode/utf8"
 
 	"github.com/gosio/gosio/internal/clusterwire"
@@ -18,11 +14,11 @@ import (
 //
 //	["emitter", {"type":2, "data":[event, ...args], "nsp":N}, {"rooms":[..], "flags":{..}, "except":[..]}]
 //
-// Strings, booleans, nil, integers of at most 53 bits and []byte are
-// written as they are; any other argument is encoded as parser.MarshalArgs
-// encodes it and converted to msgpack on its own (internal/msgpack
-// AppendJSON), which gives the bytes the JSON route gives for the whole
-// message. encodeBroadcastJSON is that route; TestDirectEncoding compares
+// Strings, booleans, nil, integers of at most 53 bits, []byte and structs
+// of plain fields (structenc.go) are written as they are; any other
+// argument is encoded by parser.MarshalArgs and converted to msgpack on
+// its own (internal/msgpack AppendJSON), which gives the bytes the JSON
+// route gives for the whole message. encodeBroadcastJSON is that route; TestDirectEncoding compares
 // the two.
 
 // bcastHead is the constant start of a broadcast, up to the "data" key.
@@ -116,22 +112,12 @@ func appendArg(b []byte, a any) ([]byte, error) {
 		return msgpack.AppendNumber(b, float64(v), msgpack.Notepack), nil
 	case []byte:
 		return msgpack.AppendBin(b, v), nil
-	case float32, float64, int8, int16, uint, uint8, uint16, uint64, [][]byte, json.RawMessage, parser.Value, *parser.Value, []any, map[string]any:
 	default:
 		if rv := reflect.ValueOf(a); rv.Kind() == reflect.Struct {
 			if out, ok := appendStruct(b, rv); ok {
 				return out, nil
 			}
 		}
-		// What MarshalArgs does with any other type (its json.Encoder
-		// branch), with a reused encoder.
-		je := jsonEncoders.Get().(*jsonEncoder)
-		defer jsonEncoders.Put(je)
-		je.buf.Reset()
-		if err := je.enc.Encode(a); err != nil {
-			return nil, fmt.Errorf("parser: MarshalArgs: %w", err)
-		}
-		return msgpack.AppendJSON(b, parser.Value{JSON: bytes.TrimSuffix(je.buf.Bytes(), []byte{'\n'})}, msgpack.Notepack)
 	}
 	// [a] as JSON, converted, without its one-byte array header.
 	j, atts, err := parser.MarshalArgs(nil, a)
@@ -145,17 +131,3 @@ func appendArg(b []byte, a any) ([]byte, error) {
 	}
 	return append(b[:start], b[start+1:]...), nil
 }
-
-// A jsonEncoder is a json.Encoder with its buffer, HTML escaping off as in
-// parser.MarshalArgs.
-type jsonEncoder struct {
-	buf bytes.Buffer
-	enc *json.Encoder
-}
-
-var jsonEncoders = sync.Pool{New: func() any {
-	je := &jsonEncoder{}
-	je.enc = json.NewEncoder(&je.buf)
-	je.enc.SetEscapeHTML(false)
-	return je
-}}

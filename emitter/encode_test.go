@@ -107,8 +107,8 @@ func TestDirectEncoding(t *testing.T) {
 			withMarshalField{}, embeds{E: 1}, struct{ A, B int }{1, 2}, struct{}{}, struct {
 				A int `json:"__proto__"`
 			}{1}, struct {
-				A int `json:"x"`
-				B int `json:"x"`
+				X int
+				B int `json:"X"`
 			}{1, 2}, struct{ F32 float32 }{1.1}},
 	}
 	for _, o := range testOperators() {
