@@ -157,7 +157,9 @@ type queued struct {
 
 // A batcher writes the commands queued on one client with one DoMulti per
 // batch. Its goroutine runs while the queue is not empty and exits when it
-// finds it empty; every queued command gets its own reply.
+// finds it empty; every queued command gets its own reply. Locks: b.mu
+// and a Pipeline's mu are never held together (replies are handed out
+// with neither held).
 type batcher struct {
 	client rueidis.Client
 
