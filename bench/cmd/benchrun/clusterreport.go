@@ -43,12 +43,15 @@ func clusterBlock(doc string) string {
 	return doc[i : j+len(clusterEnd)]
 }
 
-// writeKeepingCluster writes body to path, keeping the cluster block of
-// the file it replaces.
+// writeKeepingCluster writes body to path, keeping what the file it
+// replaces holds from the cluster block on: the block itself and the
+// sections written after it by other programs or by hand (the cluster
+// rerun note, the helper benchmark's section), which the compare report
+// does not generate.
 func writeKeepingCluster(path, body string) error {
 	if old, err := os.ReadFile(path); err == nil {
-		if blk := clusterBlock(string(old)); blk != "" {
-			body = spliceCluster(body, blk+"\n")
+		if i := strings.Index(string(old), clusterBegin); i >= 0 && clusterBlock(string(old)) != "" {
+			body = spliceCluster(body, string(old[i:]))
 		}
 	}
 	return os.WriteFile(path, []byte(body), 0o644)

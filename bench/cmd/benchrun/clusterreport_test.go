@@ -35,7 +35,7 @@ func TestWriteKeepingCluster(t *testing.T) {
 	if err := writeKeepingCluster(path, "# v1\n"); err != nil {
 		t.Fatal(err)
 	}
-	old := "# v1\n\n" + clusterBegin + "\nkeep me\n" + clusterEnd + "\n"
+	old := "# v1\n\n" + clusterBegin + "\nkeep me\n" + clusterEnd + "\n\n## Helper layer\n\nkept too\n"
 	if err := writeKeepingCluster(path, old); err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +43,7 @@ func TestWriteKeepingCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ := readFile(path)
-	if !strings.HasPrefix(b, "# v2\n") || !strings.Contains(b, "keep me") || strings.Count(b, clusterBegin) != 1 {
+	if !strings.HasPrefix(b, "# v2\n") || !strings.Contains(b, "keep me") || !strings.HasSuffix(b, "## Helper layer\n\nkept too\n") || strings.Count(b, clusterBegin) != 1 {
 		t.Fatalf("got %q", b)
 	}
 }
