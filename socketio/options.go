@@ -69,8 +69,12 @@ type Options struct {
 	// Engine.IO's error, as any other request does.
 	ClientFiles fs.FS
 
-	// Logger receives client protocol errors (debug) and handler panics
-	// (error). Nil means slog.Default().
+	// Logger receives the server's log lines: a client's protocol errors
+	// and a namespace not joined in time (debug); event arguments that do
+	// not decode into a handler's types when the socket has no OnError
+	// handler (warn, see ArgumentError); handler and middleware panics and
+	// adapter failures (error). It is also the engine's logger unless
+	// Engine.Logger is set. Nil means slog.Default().
 	Logger *slog.Logger
 }
 
