@@ -128,9 +128,17 @@ func sioSSEOutcome(t *testing.T, l sioLine) sioOutcome {
 // The server runs until the test ends.
 func startNodeSIOServer(t *testing.T) string {
 	t.Helper()
+	return startNodeServerScript(t, "js/sio-node-server.mjs")
+}
+
+// startNodeServerScript starts a Node server script that prints
+// {"ev":"listening","port":N} and runs until its stdin closes, and returns
+// its URL. The server runs until the test ends.
+func startNodeServerScript(t *testing.T, script string) string {
+	t.Helper()
 	node := needSIONode(t)
 	ctx, cancel := context.WithTimeout(context.Background(), sioScriptTimeout)
-	cmd := exec.CommandContext(ctx, node, "js/sio-node-server.mjs")
+	cmd := exec.CommandContext(ctx, node, script)
 	cmd.Dir = "."
 	cmd.WaitDelay = 2 * time.Second
 	stdin, err := cmd.StdinPipe()

@@ -133,6 +133,14 @@ type Options struct {
 	// server's connection_error event. Stats counts them too.
 	OnConnectionError func(r *http.Request, err *ConnectionError)
 
+	// AllowEIO3 accepts socket.io 2.x clients: sessions opened with EIO=3
+	// speak Engine.IO protocol v3 (see Session.Protocol), and the socketio
+	// package speaks Socket.IO protocol v4 on them. Off, an EIO=3 request is
+	// refused with CodeUnsupportedVersion, as the reference server refuses
+	// it without allowEIO3. JSONP polling (the j query parameter) is not
+	// supported.
+	AllowEIO3 bool
+
 	// Logger receives the server's log: session opening and closing and
 	// protocol errors caused by clients at debug level, slow clients cut
 	// at warn level. Nil means slog.Default().

@@ -71,7 +71,7 @@ func (s *Session) handleGet(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.mu.Unlock()
-		s.srv.writePayload(w, r, msgs, owed)
+		s.writePoll(w, r, msgs, owed)
 		return
 	}
 	if s.expiredLocked(time.Now()) {
@@ -90,7 +90,7 @@ func (s *Session) handleGet(w http.ResponseWriter, r *http.Request) {
 		s.queued = 0
 		s.taken.Add(1)
 		s.mu.Unlock()
-		s.srv.writePayload(w, r, msgs, nil)
+		s.writePoll(w, r, msgs, nil)
 		s.mu.Lock()
 		s.recycleLocked(msgs)
 		s.mu.Unlock()
@@ -130,7 +130,7 @@ func (s *Session) handleGet(w http.ResponseWriter, r *http.Request) {
 		s.srv.refuseRequest(w, r, CodeBadRequest, "TRANSPORT_MISMATCH", nil)
 		return
 	}
-	s.srv.writePayload(w, r, wait.msgs, wait.final)
+	s.writePoll(w, r, wait.msgs, wait.final)
 	if wait.msgs != nil {
 		s.mu.Lock()
 		s.recycleLocked(wait.msgs)
@@ -167,7 +167,9 @@ func (s *Session) handlePost(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 	}()
 
-	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == "application/octet-stream" {
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	binaryBody := ct == "application/octet-stream"
+	if binaryBody && !s.eio3 {
 		s.srv.logf(s, "binary POST", errInvalidContent)
 		s.closeWith(ReasonTransportError, errInvalidContent, closeByError)
 		w.WriteHeader(http.StatusBadRequest)
@@ -192,7 +194,15 @@ func (s *Session) handlePost(w http.ResponseWriter, r *http.Request) {
 	// A body is text: as the reference server decodes it, what is not
 	// UTF-8 becomes U+FFFD, so that no handler receives, and no client is
 	// relayed, invalid UTF-8 (a WebSocket closes with 1007 instead).
-	pkts, err := decodePayload(wellFormed(body))
+	var pkts []packet
+	switch {
+	case !s.eio3:
+		pkts, err = decodePayload(wellFormed(body))
+	case binaryBody:
+		pkts, err = decodeBinaryPayloadV3(body)
+	default:
+		pkts, err = decodePayloadV3(wellFormed(body))
+	}
 	if err != nil {
 		s.srv.logf(s, "bad payload", err)
 		s.closeWith(ReasonParseError, err, closeByError)
@@ -249,8 +259,14 @@ func (srv *Server) writePayload(w http.ResponseWriter, r *http.Request, msgs []*
 		}
 		body = append(body, final.frame...)
 	}
+	srv.writeBody(w, r, body, "text/plain; charset=UTF-8")
+}
+
+// writeBody answers a GET with body, compressed when large enough and the
+// client accepts it.
+func (srv *Server) writeBody(w http.ResponseWriter, r *http.Request, body []byte, contentType string) {
 	h := w.Header()
-	h.Set("Content-Type", "text/plain; charset=UTF-8")
+	h.Set("Content-Type", contentType)
 	h.Set("Cache-Control", "no-store")
 	if t := srv.opts.HTTPCompressionThreshold; t >= 0 && len(body) >= t {
 		if enc := acceptedEncoding(r.Header.Get("Accept-Encoding")); enc != "" {

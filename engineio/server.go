@@ -130,11 +130,15 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if q.Get("EIO") != "4" {
-		srv.refuseRequest(w, r, CodeUnsupportedVersion, "", nil)
-		return
+	eio3 := false
+	if v := q.Get("EIO"); v != "4" {
+		if v != "3" || !srv.opts.AllowEIO3 {
+			srv.refuseRequest(w, r, CodeUnsupportedVersion, "", nil)
+			return
+		}
+		eio3 = true
 	}
-	srv.handshake(w, r, q, transport)
+	srv.handshake(w, r, q, transport, eio3)
 }
 
 // begin counts a request in, unless the server is shutting down.
@@ -181,13 +185,14 @@ func headerContainsToken(h http.Header, name, token string) bool {
 }
 
 // handshake opens a session.
-func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, q map[string][]string, transport string) {
+func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, q map[string][]string, transport string, eio3 bool) {
 	now := time.Now()
 	s := &Session{
 		srv:  srv,
 		id:   NewID(),
 		info: newRequestInfo(r, q, now),
 		b64:  q["b64"] != nil,
+		eio3: eio3,
 		done: make(chan struct{}),
 		ctr:  srv.stats.shard(),
 	}
@@ -196,20 +201,24 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, q map[strin
 	if transport == TransportWebSocket {
 		srv.responseHeaders(w, r, true)
 		var err error
-		if conn, err = srv.acceptWebSocket(w, r, s.b64); err != nil {
+		if conn, err = srv.acceptWebSocket(w, r, s.b64 || s.eio3); err != nil {
 			return
 		}
 		s.transport, s.ws = webSocket, conn
 	} else if !srv.opts.DisableUpgrades && srv.opts.transportEnabled(TransportWebSocket) {
 		upgrades = append(upgrades, TransportWebSocket)
 	}
+	maxPayload := srv.opts.MaxHTTPBufferSize
+	if eio3 {
+		maxPayload = 0 // v3 has no maxPayload
+	}
 	open, _ := json.Marshal(struct {
 		SID          string   `json:"sid"`
 		Upgrades     []string `json:"upgrades"`
 		PingInterval int64    `json:"pingInterval"`
 		PingTimeout  int64    `json:"pingTimeout"`
-		MaxPayload   int64    `json:"maxPayload"`
-	}{s.id, upgrades, srv.opts.PingInterval.Milliseconds(), srv.opts.PingTimeout.Milliseconds(), srv.opts.MaxHTTPBufferSize})
+		MaxPayload   int64    `json:"maxPayload,omitempty"`
+	}{s.id, upgrades, srv.opts.PingInterval.Milliseconds(), srv.opts.PingTimeout.Milliseconds(), maxPayload})
 
 	// s.mu is held from before the session is registered until it is set
 	// up (its timer armed): Shutdown may close it as soon as it sees it.

@@ -68,6 +68,7 @@ type Session struct {
 	id   string
 	info RequestInfo
 	b64  bool // the client asked for binary as base64 text on WebSocket
+	eio3 bool // Engine.IO protocol v3 (see eio3.go)
 	ctr  *counters
 
 	onMessage atomic.Pointer[func(data []byte, binary bool)]
@@ -445,6 +446,12 @@ func (s *Session) onTimer() {
 		s.closeLocked(ReasonPingTimeout, nil, closeByError)
 		return
 	}
+	if s.eio3 {
+		// The client pings (see onPingV3): wait for the deadline.
+		s.timer.Reset(s.nextPing.Add(s.srv.opts.PingTimeout).Sub(now))
+		s.mu.Unlock()
+		return
+	}
 	if !s.awaitPong && !now.Before(s.nextPing) {
 		s.awaitPong = true
 		s.pongDeadline = now.Add(s.srv.opts.PingTimeout)
@@ -499,10 +506,19 @@ func (s *Session) onPacket(p packet) {
 			(*fn)(p.data, p.binary)
 		}
 	case typePong:
+		if s.eio3 {
+			s.srv.logf(s, "client sent a pong", nil)
+			s.closeWith(ReasonTransportError, ErrHeartbeatDirection, closeByError)
+			return
+		}
 		s.onPong()
 	case typeClose:
 		s.closeWith(ReasonTransportClose, nil, closeByClient)
 	case typePing:
+		if s.eio3 {
+			s.onPingV3()
+			return
+		}
 		s.srv.logf(s, "client sent a ping", nil)
 		s.closeWith(ReasonTransportError, ErrHeartbeatDirection, closeByError)
 	default:

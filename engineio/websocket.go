@@ -14,12 +14,12 @@ import (
 )
 
 // acceptWebSocket completes a WebSocket handshake. Unless messages are
-// compressed or binary goes as base64 text, the server answers it itself
-// and the session reads and writes the frames itself (see acceptRaw and
-// wsRaw); otherwise the WebSocket library does everything. A refused
-// handshake has been answered.
-func (srv *Server) acceptWebSocket(w http.ResponseWriter, r *http.Request, b64 bool) (wsConn, error) {
-	if !srv.opts.PerMessageDeflate && !b64 && !srv.opts.LibraryWebSocket {
+// compressed or library is set (binary goes as base64 text, or the session
+// speaks Engine.IO v3), the server answers it itself and the session reads
+// and writes the frames itself (see acceptRaw and wsRaw); otherwise the
+// WebSocket library does everything. A refused handshake has been answered.
+func (srv *Server) acceptWebSocket(w http.ResponseWriter, r *http.Request, library bool) (wsConn, error) {
+	if !srv.opts.PerMessageDeflate && !library && !srv.opts.LibraryWebSocket {
 		raw, err := acceptRaw(w, r)
 		return wsConn{raw: raw}, err
 	}
@@ -132,6 +132,9 @@ func readErrorReason(err error) string {
 // onFrame handles one WebSocket message. A bad packet closes the session,
 // and onFrame reports false.
 func (s *Session) onFrame(data []byte, binary bool) bool {
+	if s.eio3 {
+		return s.onFrameV3(data, binary)
+	}
 	var p packet
 	if binary {
 		p = packet{typ: typeMessage, data: data, binary: true}
@@ -352,6 +355,13 @@ func (s *Session) flushWS() {
 				switch {
 				case !m.binary:
 					err = conn.lib.Write(ctx, websocket.MessageText, m.frame)
+				case s.eio3:
+					typ := websocket.MessageBinary
+					payload, text := s.wsFrameV3(m)
+					if text {
+						typ = websocket.MessageText
+					}
+					err = conn.lib.Write(ctx, typ, payload)
 				case s.b64:
 					err = conn.lib.Write(ctx, websocket.MessageText, m.base64Frame())
 				default:
@@ -383,7 +393,7 @@ func (srv *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, s *Sessi
 	// As the reference server does, a WebSocket for a session that cannot
 	// upgrade (already upgraded or upgrading) is accepted and then closed.
 	srv.responseHeaders(w, r, false)
-	conn, err := srv.acceptWebSocket(w, r, s.b64)
+	conn, err := srv.acceptWebSocket(w, r, s.b64 || s.eio3)
 	if err != nil {
 		return // the handshake has been answered
 	}

@@ -23,6 +23,8 @@ done <<'LIST'
 ./engineio FuzzWellFormed
 ./engineio FuzzDecodeText
 ./engineio FuzzDecodePayload
+./engineio FuzzDecodePayloadV3
+./engineio FuzzDecodeBinaryPayloadV3
 # server: socketio
 ./socketio FuzzServerPackets
 ./socketio FuzzRecoveryAuth

@@ -31,6 +31,7 @@ type conn struct {
 	dec  *parser.Decoder      // used by the reading goroutine only, with the default parser
 	pdec parser.PacketDecoder // instead of dec, with Options.Parser
 	pkt  parser.Packet        // the reading goroutine's packet, reused for each message
+	eio3 bool                 // a socket.io 2.x client: Socket.IO protocol v4 (see eio3.go)
 
 	mu           sync.Mutex
 	sockets      map[string]*Socket // by namespace
@@ -45,6 +46,7 @@ func newConn(srv *Server, s *engineio.Session) *conn {
 		srv:     srv,
 		eio:     s,
 		sockets: make(map[string]*Socket, 1),
+		eio3:    s.Protocol() == 3,
 	}
 	c.tasks.srv, c.tasks.sid = srv, s.ID()
 	if pp := srv.opts.Parser; pp != nil {
@@ -61,6 +63,10 @@ func (c *conn) start() {
 	c.mu.Lock()
 	c.connectTimer = time.AfterFunc(c.srv.opts.ConnectTimeout, c.onConnectTimeout)
 	c.mu.Unlock()
+	if c.eio3 {
+		// A v4-protocol client joins the main namespace without a CONNECT.
+		c.onPacket(&parser.Packet{Type: parser.Connect, Namespace: "/"})
+	}
 }
 
 func (c *conn) onConnectTimeout() {
@@ -102,6 +108,9 @@ func (c *conn) onMessage(data []byte, binary bool) {
 // onPacket routes a decoded packet. p may be c.pkt, reused for the next
 // message: nothing keeps p itself.
 func (c *conn) onPacket(p *parser.Packet) {
+	if c.eio3 && p.Type == parser.Connect {
+		p.Namespace, p.Data = splitNamespaceV3(p.Namespace)
+	}
 	c.mu.Lock()
 	s := c.sockets[p.Namespace]
 	if p.Type == parser.Connect && s == nil && !c.connecting[p.Namespace] && !c.closed {
@@ -149,7 +158,7 @@ func (c *conn) connect(name string, auth json.RawMessage) {
 	}
 	csr := c.srv.opts.ConnectionStateRecovery
 	var session *adapter.Session
-	if csr != nil {
+	if csr != nil && !c.eio3 {
 		if pid, offset := recoveryAuth(auth); pid != "" && offset != "" {
 			session, _ = nsp.adapter.RestoreSession(context.Background(), pid, offset)
 		}
@@ -166,7 +175,11 @@ func (c *conn) connect(name string, auth json.RawMessage) {
 			s.refused(err)
 			nsp.adapter.DelAll(s.id)
 			done()
-			_ = c.sendPacket(&parser.Packet{Type: parser.ConnectError, Namespace: name, Data: connectErrorPayload(err)}, false)
+			payload := connectErrorPayload(err)
+			if c.eio3 {
+				payload = connectErrorPayloadV3(err)
+			}
+			_ = c.sendPacket(&parser.Packet{Type: parser.ConnectError, Namespace: name, Data: payload}, false)
 			return
 		}
 	}
@@ -194,10 +207,13 @@ func (c *conn) connect(name string, auth json.RawMessage) {
 	} else {
 		nsp.adapter.AddAll(s.id, []string{s.id})
 	}
-	reply, _ := json.Marshal(struct {
-		SID string `json:"sid"`
-		PID string `json:"pid,omitempty"`
-	}{s.id, s.pid})
+	var reply json.RawMessage
+	if !c.eio3 {
+		reply, _ = json.Marshal(struct {
+			SID string `json:"sid"`
+			PID string `json:"pid,omitempty"`
+		}{s.id, s.pid})
+	}
 	_ = c.sendPacket(&parser.Packet{Type: parser.Connect, Namespace: name, Data: reply}, false)
 	// The connection handlers run first in the socket's queue, before the
 	// events that arrived meanwhile, and without holding up the CONNECTs

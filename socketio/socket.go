@@ -71,6 +71,8 @@ func newSocket(nsp *Namespace, c *conn, auth json.RawMessage, session *adapter.S
 	switch {
 	case session != nil:
 		s.id, s.pid, s.data, s.recovered = session.SID, session.PID, session.Data, true
+	case c.eio3:
+		s.id = socketIDV3(nsp.name, c.eio.ID()) // and no recovery
 	case nsp.srv.opts.ConnectionStateRecovery != nil:
 		s.pid = engineio.NewID()
 	}
