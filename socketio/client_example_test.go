@@ -14,17 +14,17 @@ import (
 // event and waits for its acknowledgement. The server here is gosio's own,
 // in process; any Socket.IO 4.x server does.
 func ExampleConnect() {
-	io := socketio.NewServer(nil)
-	io.OnConnection(func(s *socketio.Socket) {
+	srv := socketio.NewServer(nil)
+	srv.OnConnection(func(s *socketio.Socket) {
 		s.On("sum", func(a, b int, ack socketio.Ack) { _ = ack(a + b) })
 	})
-	srv := httptest.NewServer(io)
-	defer srv.Close()
-	defer func() { _ = io.Shutdown(context.Background()) }()
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	defer func() { _ = srv.Shutdown(context.Background()) }()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	s, err := socketio.Connect(ctx, srv.URL, nil) // srv.URL+"/admin" for namespace /admin
+	s, err := socketio.Connect(ctx, ts.URL, nil) // ts.URL+"/admin" for namespace /admin
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -46,19 +46,19 @@ func ExampleConnect() {
 // is missed, and follows the reconnection. Auth is sent with every
 // (re)connection; the server can refuse it with a *socketio.ConnectError.
 func ExampleNewClient() {
-	io := socketio.NewServer(nil)
-	io.Use(func(s *socketio.Socket) error {
+	srv := socketio.NewServer(nil)
+	srv.Use(func(s *socketio.Socket) error {
 		if string(s.Handshake().Auth) != `{"token":"secret"}` {
 			return &socketio.ConnectError{Message: "not authorized"}
 		}
 		return nil
 	})
-	io.OnConnection(func(s *socketio.Socket) { _ = s.Emit("welcome", "hello") })
-	srv := httptest.NewServer(io)
-	defer srv.Close()
-	defer func() { _ = io.Shutdown(context.Background()) }()
+	srv.OnConnection(func(s *socketio.Socket) { _ = s.Emit("welcome", "hello") })
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	defer func() { _ = srv.Shutdown(context.Background()) }()
 
-	s, err := socketio.NewClient(srv.URL, &socketio.ClientOptions{
+	s, err := socketio.NewClient(ts.URL, &socketio.ClientOptions{
 		ManagerOptions: socketio.ManagerOptions{ReconnectionDelayMax: 10 * time.Second},
 		SocketOptions:  socketio.SocketOptions{Auth: map[string]string{"token": "secret"}},
 	})

@@ -9,21 +9,24 @@
 // demand from Server.OfFunc / Server.OfRegexp); each connection to a
 // namespace is a Socket:
 //
-//	io := socketio.NewServer(nil)
-//	io.Use(func(s *socketio.Socket) error { // connection middleware
+//	srv := socketio.NewServer(nil) // not io: that would shadow package io
+//	srv.Use(func(s *socketio.Socket) error { // connection middleware
 //		if !validToken(s.Handshake().Auth) {
 //			return &socketio.ConnectError{Message: "not authorized"}
 //		}
 //		return nil
 //	})
-//	io.OnConnection(func(s *socketio.Socket) {
+//	srv.OnConnection(func(s *socketio.Socket) {
 //		s.Join("lobby")
 //		s.On("chat", func(text string) {
 //			_ = s.To("lobby").Emit("chat", s.ID(), text)
 //		})
 //		s.On("sum", func(a, b int, ack socketio.Ack) { _ = ack(a + b) })
 //	})
-//	http.Handle("/socket.io/", io)
+//	http.Handle("/socket.io/", srv)
+//
+// docs/server.md is the guide to the server, and docs/migrating-from-node.md
+// maps Node's socket.io API to this package.
 //
 // # Handlers and ordering
 //
