@@ -12,7 +12,7 @@ import (
 
 // A BroadcastOperator selects the sockets of a namespace an event goes to.
 // Its methods return a modified copy, so an operator can be kept and
-// reused: io.To("room").Except("muted").Emit("news", item).
+// reused: srv.To("room").Except("muted").Emit("news", item).
 type BroadcastOperator struct {
 	nsp    *Namespace
 	rooms  []string

@@ -27,11 +27,11 @@ func ExampleNew() {
 		log.Fatal(err)
 	}
 	defer rc.Close()
-	io := socketio.NewServer(&socketio.Options{Adapter: rc.Adapter})
+	srv := socketio.NewServer(&socketio.Options{Adapter: rc.Adapter})
 	// Reaches the clients of every server of the cluster.
-	_ = io.To("news").Emit("headline", "gosio joins the cluster")
-	srv := &http.Server{Addr: ":3000", Handler: io, ReadHeaderTimeout: 10 * time.Second}
-	log.Fatal(srv.ListenAndServe())
+	_ = srv.To("news").Emit("headline", "gosio joins the cluster")
+	hs := &http.Server{Addr: ":3000", Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	log.Fatal(hs.ListenAndServe())
 }
 
 // The sharded adapter (createShardedAdapter), on Redis 7 or later.

@@ -49,21 +49,21 @@ func main() {
 	}
 	defer rc.Close()
 
-	io := socketio.NewServer(&socketio.Options{Adapter: rc.Adapter})
-	io.OnConnection(func(s *socketio.Socket) {
+	srv := socketio.NewServer(&socketio.Options{Adapter: rc.Adapter})
+	srv.OnConnection(func(s *socketio.Socket) {
 		s.On("chat", func(msg string) {
-			if err := io.Emit("chat", s.ID()+": "+msg); err != nil {
+			if err := srv.Emit("chat", s.ID()+": "+msg); err != nil {
 				log.Print(err)
 			}
 		})
 	})
 	mux := http.NewServeMux()
-	mux.Handle("/socket.io/", io)
+	mux.Handle("/socket.io/", srv)
 	// Timeouts: see docs/security.md. ReadTimeout bounds reading a
 	// request and its body (a long-polling GET the server holds and a
 	// hijacked WebSocket are not cut by it); no WriteTimeout, which would
 	// cut long polls held for up to the ping interval.
-	srv := &http.Server{Addr: *addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second}
+	hs := &http.Server{Addr: *addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second}
 
 	go func() {
 		sig := make(chan os.Signal, 1)
@@ -71,11 +71,11 @@ func main() {
 		<-sig
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		_ = io.Shutdown(ctx)
 		_ = srv.Shutdown(ctx)
+		_ = hs.Shutdown(ctx)
 	}()
 	log.Printf("gosio cluster node on %s (Redis %s, uid %s)", *addr, *redisAddr, rc.UID())
-	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+	if err := hs.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
 		log.Fatal(err)
 	}
 }

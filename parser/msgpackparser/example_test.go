@@ -15,19 +15,19 @@ import (
 // A server and a client that both speak socket.io-msgpack-parser: the
 // handlers are the same as with the default parser, []byte included.
 func Example() {
-	io := socketio.NewServer(&socketio.Options{Parser: msgpackparser.Parser{}})
-	io.OnConnection(func(s *socketio.Socket) {
+	srv := socketio.NewServer(&socketio.Options{Parser: msgpackparser.Parser{}})
+	srv.OnConnection(func(s *socketio.Socket) {
 		s.On("upload", func(name string, data []byte, ack socketio.Ack) {
 			_ = ack(fmt.Sprintf("%s: %d bytes", name, len(data)), data[:2])
 		})
 	})
-	srv := httptest.NewServer(io)
-	defer srv.Close()
-	defer func() { _ = io.Shutdown(context.Background()) }()
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	defer func() { _ = srv.Shutdown(context.Background()) }()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := socketio.Connect(ctx, srv.URL, &socketio.ClientOptions{
+	c, err := socketio.Connect(ctx, ts.URL, &socketio.ClientOptions{
 		ManagerOptions: socketio.ManagerOptions{Parser: msgpackparser.Parser{}},
 	})
 	if err != nil {
