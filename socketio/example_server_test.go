@@ -9,7 +9,10 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/signal"
 	"regexp"
+	"syscall"
 	"time"
 
 	"github.com/gosio/gosio/engineio"
@@ -47,6 +50,22 @@ func ExampleNewServer() {
 	}
 	fmt.Println(args)
 	// Output: ["hello, gopher"]
+}
+
+// ExampleNewServer_listen is a complete program's server on net/http, with
+// the http.Server timeouts a public server needs. It is compiled, not run.
+func ExampleNewServer_listen() {
+	srv := socketio.NewServer(nil)
+	srv.OnConnection(func(s *socketio.Socket) {
+		s.On("hello", func(name string, ack socketio.Ack) {
+			_ = ack("hello, " + name)
+		})
+	})
+	mux := http.NewServeMux()
+	mux.Handle("/socket.io/", srv)
+	hs := &http.Server{Addr: ":3000", Handler: mux, ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second} // no WriteTimeout: see Limits
+	log.Fatal(hs.ListenAndServe())
 }
 
 // ExampleServer_Of serves a static namespace next to the main one, with a
@@ -509,6 +528,29 @@ func ExampleServer_Shutdown() {
 	// then hs.Shutdown(ctx) for the other routes.
 	fmt.Println(<-reasons)
 	// Output: server shutting down
+}
+
+// ExampleServer_Shutdown_signal is the shutdown of a program: on SIGINT or
+// SIGTERM, the Socket.IO server first, then the http.Server. It is compiled,
+// not run.
+func ExampleServer_Shutdown_signal() {
+	srv := socketio.NewServer(nil)
+	hs := &http.Server{Addr: ":3000", Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(sctx); err != nil {
+			log.Println("shutdown:", err) // ctx ended before the handlers returned
+		}
+		_ = hs.Shutdown(sctx)
+	}()
+	if err := hs.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+		log.Fatal(err)
+	}
 }
 
 // ExampleServer_ServeHTTP mounts the server on a net/http mux next to
