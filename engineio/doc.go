@@ -20,6 +20,10 @@
 // Errors answer with the reference server's status codes and JSON bodies;
 // a client that breaks the protocol loses its own session only.
 //
+// With Options.AllowEIO3 the server also speaks Engine.IO v3 to sessions
+// opened with EIO=3 (socket.io 2.x clients), as the reference server does
+// with allowEIO3: see Session.Protocol.
+//
 // # Goroutines and memory
 //
 // An idle WebSocket session costs one goroutine, its reader. Writes go
