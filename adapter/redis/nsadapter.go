@@ -41,6 +41,7 @@ type nsAdapter struct {
 	bcast, request, response, specific string // classic
 	main, own                          string // sharded and streams
 	stream                             string // streams
+	restores                           restoreCache
 
 	rmu      sync.Mutex
 	requests map[string]*request
@@ -185,6 +186,7 @@ func (a *nsAdapter) Close() error {
 	}
 	close(a.stop)
 	<-a.done
+	a.restores.close()
 	a.rmu.Lock()
 	for id, r := range a.requests {
 		r.finish()

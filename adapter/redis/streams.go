@@ -309,6 +309,7 @@ func (a *nsAdapter) streamsRestore(ctx context.Context, pid, offset string) (*ad
 		a.malformed(c.sessionKey(pid), err)
 		return nil, adapter.ErrSessionNotFound
 	}
+	a.restores.touch()
 	last := offset
 	for page := 0; page < restoreMaxPages; page++ {
 		entries, err := c.client.Do(ctx, c.client.B().Xrange().Key(a.stream).Start("("+last).End("+").Count(restorePageSize).Build().Pin()).AsXRange()
@@ -320,13 +321,8 @@ func (a *nsAdapter) streamsRestore(ctx context.Context, pid, offset string) (*ad
 			if e.FieldValues["nsp"] != a.name || e.FieldValues["type"] != "3" {
 				continue
 			}
-			p, err := a.missedPacket(e.ID, e.FieldValues["data"], sess.Rooms)
-			if err != nil {
-				a.malformed(a.stream, err)
-				continue
-			}
-			if p != nil {
-				sess.MissedPackets = append(sess.MissedPackets, p)
+			if m := a.missed(e.ID, e.FieldValues["data"]); m.packet != nil && includes(sess.Rooms, m.rooms, m.except) {
+				sess.MissedPackets = append(sess.MissedPackets, m.packet)
 			}
 		}
 		if len(entries) < restorePageSize {
@@ -376,12 +372,14 @@ func subValue(v parser.Value, key string) (parser.Value, error) {
 	return parser.Value{JSON: j[1 : len(j)-1], Attachments: atts}, nil
 }
 
-// missedPacket returns the packet of a stored broadcast that the session
-// with rooms would have received, with the entry id as its offset, or nil.
-func (a *nsAdapter) missedPacket(id, data string, rooms []string) (*parser.Packet, error) {
+// decodeMissed decodes the stored broadcast id: its packet with the entry
+// id as its offset, or nil when it is never replayed (volatile, or with an
+// ack), and the rooms and except rooms a session is checked against
+// (includes).
+func (a *nsAdapter) decodeMissed(id, data string) (p *parser.Packet, rooms, except clusterwire.Rooms, err error) {
 	v, err := decodeStreamData(data)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	var d struct {
 		Packet json.RawMessage `json:"packet"`
@@ -395,10 +393,10 @@ func (a *nsAdapter) missedPacket(id, data string, rooms []string) (*parser.Packe
 		RequestID *string `json:"requestId"`
 	}
 	if err := json.Unmarshal(v.JSON, &d); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	if d.Opts == nil {
-		return nil, fmt.Errorf("broadcast without opts")
+		return nil, nil, nil, fmt.Errorf("broadcast without opts")
 	}
 	var pkt struct {
 		Type int             `json:"type"`
@@ -406,19 +404,15 @@ func (a *nsAdapter) missedPacket(id, data string, rooms []string) (*parser.Packe
 		ID   json.RawMessage `json:"id"`
 	}
 	if err := json.Unmarshal(d.Packet, &pkt); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	if d.RequestID != nil || pkt.ID != nil || (d.Opts.Flags.Volatile != nil && *d.Opts.Flags.Volatile) {
-		return nil, nil
+		return nil, nil, nil, nil
 	}
-	if !includes(rooms, d.Opts.Rooms, d.Opts.Except) {
-		return nil, nil
+	if p, err = a.packetOf(pkt.Data, v.Attachments, 0, false); err != nil {
+		return nil, nil, nil, err
 	}
-	p, err := a.packetOf(pkt.Data, v.Attachments, 0, false)
-	if err != nil {
-		return nil, err
-	}
-	return adapter.WithOffset(p, id), nil
+	return adapter.WithOffset(p, id), d.Opts.Rooms, d.Opts.Except, nil
 }
 
 // includes is Node's shouldIncludePacket: the session is in one of rooms
