@@ -200,9 +200,10 @@ func (c *conn) connect(name string, auth json.RawMessage) {
 
 	nsp.add(s)
 	if session != nil {
+		missed := c.encodeMissed(session.MissedPackets)
 		nsp.adapter.AddAll(s.id, session.Rooms)
-		for _, p := range session.MissedPackets {
-			_ = c.sendPacket(p, false)
+		if len(missed) > 0 {
+			_ = c.send(missed, false)
 		}
 	} else {
 		nsp.adapter.AddAll(s.id, []string{s.id})
