@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/redis/rueidis"
+
 	"github.com/gosio/gosio/adapter"
 	"github.com/gosio/gosio/internal/clusterwire"
 	"github.com/gosio/gosio/parser"
@@ -42,6 +44,7 @@ type nsAdapter struct {
 	main, own                          string // sharded and streams
 	stream                             string // streams
 	restores                           restoreCache
+	ranges                             rangeReads[rueidis.XRangeEntry]
 
 	rmu      sync.Mutex
 	requests map[string]*request

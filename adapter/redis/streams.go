@@ -312,7 +312,10 @@ func (a *nsAdapter) streamsRestore(ctx context.Context, pid, offset string) (*ad
 	a.restores.touch()
 	last := offset
 	for page := 0; page < restoreMaxPages; page++ {
-		entries, err := c.client.Do(ctx, c.client.B().Xrange().Key(a.stream).Start("("+last).End("+").Count(restorePageSize).Build().Pin()).AsXRange()
+		start := "(" + last
+		entries, err := a.ranges.read(ctx, start, func(ctx context.Context) ([]rueidis.XRangeEntry, error) {
+			return c.client.Do(ctx, c.client.B().Xrange().Key(a.stream).Start(start).End("+").Count(restorePageSize).Build().Pin()).AsXRange()
+		})
 		if err != nil {
 			return nil, err
 		}

@@ -1,6 +1,7 @@
 package redis
 
 import (
+	"context"
 	"sync"
 	"time"
 
@@ -138,4 +139,74 @@ func (a *nsAdapter) missed(id, data string) *missedEntry {
 		e.packet, e.rooms, e.except = p, rooms, except
 	})
 	return e
+}
+
+// rangeReads coalesces the XRANGE pages of concurrent restores, which the
+// clients of a node that went away, all missing the same broadcasts, ask
+// for together: a restore that wants the page from start while a read of
+// it is under way waits for that read to end and shares the next one with
+// the other restores that came meanwhile. The next read begins after they
+// asked, so no restore misses an entry added before it began for having
+// joined a read begun earlier. One read runs per start, and one waits.
+type rangeReads[E any] struct {
+	mu      sync.Mutex
+	running map[string]*rangeRead[E] // by start
+	pending map[string]*rangeRead[E] // begins when running[start] ends
+}
+
+type rangeRead[E any] struct {
+	done    chan struct{}
+	joined  int // restores sharing the read besides the one that begins it, under rangeReads.mu
+	entries []E
+	err     error
+}
+
+// read returns the page from start that read returns, shared with the
+// restores that asked meanwhile. The entries are shared: read only. A
+// restore that waits gives up with ctx; the read itself runs with the
+// context of the restore that began it.
+func (rr *rangeReads[E]) read(ctx context.Context, start string, read func(context.Context) ([]E, error)) ([]E, error) {
+	rr.mu.Lock()
+	if r := rr.pending[start]; r != nil {
+		r.joined++
+		rr.mu.Unlock()
+		return r.wait(ctx)
+	}
+	r := &rangeRead[E]{done: make(chan struct{})}
+	prev := rr.running[start]
+	if prev == nil {
+		if rr.running == nil {
+			rr.running = make(map[string]*rangeRead[E])
+		}
+		rr.running[start] = r
+		rr.mu.Unlock()
+	} else {
+		if rr.pending == nil {
+			rr.pending = make(map[string]*rangeRead[E])
+		}
+		rr.pending[start] = r
+		rr.mu.Unlock()
+		<-prev.done // it ends on its own: a Redis call with its context
+		rr.mu.Lock()
+		delete(rr.pending, start)
+		rr.running[start] = r
+		rr.mu.Unlock()
+	}
+	r.entries, r.err = read(ctx)
+	rr.mu.Lock()
+	if rr.running[start] == r {
+		delete(rr.running, start)
+	}
+	rr.mu.Unlock()
+	close(r.done)
+	return r.entries, r.err
+}
+
+func (r *rangeRead[E]) wait(ctx context.Context) ([]E, error) {
+	select {
+	case <-r.done:
+		return r.entries, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }

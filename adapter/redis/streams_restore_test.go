@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/gosio/gosio/adapter"
@@ -130,5 +131,62 @@ func TestRestoreCacheBounds(t *testing.T) {
 	rc.touch() // no timer after close
 	if rc.timer.Stop() {
 		t.Fatal("the timer runs after close")
+	}
+}
+
+// TestRangeReadsCoalesce checks that the restores asking for a page while
+// its read runs share the next read, begun after they asked, and never
+// the result of the read under way.
+func TestRangeReadsCoalesce(t *testing.T) {
+	t.Parallel()
+	var rr rangeReads[int]
+	var calls atomic.Int32
+	release := make(chan struct{})
+	read := func(context.Context) ([]int, error) {
+		n := int(calls.Add(1))
+		if n == 1 {
+			<-release
+		}
+		return []int{n}, nil
+	}
+	ctx := context.Background()
+	first := make(chan []int, 1)
+	go func() {
+		e, _ := rr.read(ctx, "(1-0", read)
+		first <- e
+	}()
+	waitFor(t, "the first read", func() bool { return calls.Load() == 1 })
+	const later = 10
+	got := make(chan []int, later)
+	for range later {
+		go func() {
+			e, _ := rr.read(ctx, "(1-0", read)
+			got <- e
+		}()
+	}
+	waitFor(t, "the later restores waiting", func() bool {
+		rr.mu.Lock()
+		defer rr.mu.Unlock()
+		r := rr.pending["(1-0"]
+		return r != nil && r.joined == later-1
+	})
+	// Another start is not held up.
+	if e, _ := rr.read(ctx, "(2-0", read); len(e) != 1 || e[0] != 2 {
+		t.Fatalf("another start got %v", e)
+	}
+	close(release)
+	testutil.Equal(t, <-first, []int{1})
+	for range later {
+		if e := <-got; len(e) != 1 || e[0] != 3 {
+			t.Fatalf("a later restore got %v, want the one read begun after it asked", e)
+		}
+	}
+	if n := calls.Load(); n != 3 {
+		t.Fatalf("%d reads, want 3", n)
+	}
+	rr.mu.Lock()
+	defer rr.mu.Unlock()
+	if len(rr.running) != 0 || len(rr.pending) != 0 {
+		t.Fatalf("reads left: %v %v", rr.running, rr.pending)
 	}
 }
