@@ -567,11 +567,13 @@ func (h *ServerHelper) onJoin(c *serverClient, a socketio.Args) {
 			denied = append(denied, r)
 		}
 	}
-	if len(join) > 0 {
-		c.sock.Join(join...)
-	}
+	// The refusal is logged before the join is seen, so that whoever
+	// watches the rooms finds the log line written.
 	if len(denied) > 0 {
 		h.log.Warn("helper: rooms denied", "id", c.id, "rooms", denied)
+	}
+	if len(join) > 0 {
+		c.sock.Join(join...)
 	}
 	h.log.Debug("helper: joined", "id", c.id, "rooms", join)
 }
