@@ -146,12 +146,12 @@ func (v *v2Server) waitDisc(t *testing.T, n int) []sioDiscRec {
 	return out
 }
 
-// v2Each runs scenario in each mode against gosio and against Node:
-// clientCheck checks what the client saw (on both servers), goCheck what
-// gosio's server saw.
+// v2Each runs scenario in each mode against gosio and against Node, each
+// run with a server of its own (broadcasts reach every client of a
+// server): clientCheck checks what the client saw (on both servers),
+// goCheck what gosio's server saw.
 func v2Each(t *testing.T, modes []string, scenario string, clientCheck func(t *testing.T, res *sioResult, mode string), goCheck func(t *testing.T, v *v2Server, res *sioResult, mode string)) {
 	t.Helper()
-	nodeURL := startNodeServerScript(t, "js/sio-v2-node-server.mjs")
 	for _, mode := range modes {
 		t.Run(mode+"/gosio", func(t *testing.T) {
 			t.Parallel()
@@ -164,6 +164,7 @@ func v2Each(t *testing.T, modes []string, scenario string, clientCheck func(t *t
 		})
 		t.Run(mode+"/node", func(t *testing.T) {
 			t.Parallel()
+			nodeURL := startNodeServerScript(t, "js/sio-v2-node-server.mjs")
 			clientCheck(t, runSIO(t, sioV2Script, nodeURL, scenario, "mode="+mode, "hold=1000"), mode)
 		})
 	}
