@@ -218,12 +218,12 @@ func (c *conn) connect(name string, auth json.RawMessage) {
 	_ = c.sendPacket(&parser.Packet{Type: parser.Connect, Namespace: name, Data: reply}, false)
 	// The connection handlers run first in the socket's queue, before the
 	// events that arrived meanwhile, and without holding up the CONNECTs
-	// of the client's other namespaces.
+	// of the client's other namespaces. They run even when the socket
+	// disconnected since: as in Node, where the connection event comes
+	// before anything else can happen, its disconnect handlers (queued
+	// after these) then run too, so an OnDisconnect added here is called.
 	s.queue.release(funcTask(func() {
 		for _, h := range handlers {
-			if !s.Connected() {
-				return
-			}
 			h(s)
 		}
 	}))
