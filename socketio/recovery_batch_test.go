@@ -16,21 +16,7 @@ import (
 func TestConnectionStateRecoveryOneSend(t *testing.T) {
 	t.Parallel()
 	srv, url, sockets, _ := csrServer(t, time.Minute)
-	c := dialWS(t, url, "")
-	c.send("40")
-	var ids struct{ SID, PID string }
-	_ = json.Unmarshal([]byte(c.expectPrefix(`40{"sid":"`)[2:]), &ids)
-	s := <-sockets
-	_ = srv.Emit("ev", "a")
-	offset := lastArg(t, c.expectPrefix(`42["ev","a","`))
-	_ = c.conn.CloseNow()
-	deadline := time.Now().Add(5 * time.Second)
-	for s.Connected() {
-		if time.Now().After(deadline) {
-			t.Fatal("socket still connected")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	ids, offset := csrDropped(t, srv, url, sockets)
 	const missed = 30
 	for i := range missed {
 		_ = srv.Emit("ev", fmt.Sprint("m", i))

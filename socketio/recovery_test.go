@@ -28,6 +28,28 @@ func csrServer(t *testing.T, maxDuration time.Duration) (*Server, string, chan *
 	return srv, url, sockets, mwRuns
 }
 
+// csrDropped connects a WebSocket client to a csrServer, gives it one
+// event (so that it holds an offset) and cuts its connection. It returns
+// the socket's ids and that offset once the server saw it disconnect.
+func csrDropped(t *testing.T, srv *Server, url string, sockets <-chan *Socket) (ids struct{ SID, PID string }, offset string) {
+	t.Helper()
+	c := dialWS(t, url, "")
+	c.send("40")
+	_ = json.Unmarshal([]byte(c.expectPrefix(`40{"sid":"`)[2:]), &ids)
+	s := <-sockets
+	_ = srv.Emit("ev", "a")
+	offset = lastArg(t, c.expectPrefix(`42["ev","a","`))
+	_ = c.conn.CloseNow()
+	deadline := time.Now().Add(5 * time.Second)
+	for s.Connected() {
+		if time.Now().After(deadline) {
+			t.Fatal("socket still connected")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return ids, offset
+}
+
 // lastArg returns the last JSON argument of an EVENT frame "42[...]".
 func lastArg(t *testing.T, frame string) string {
 	t.Helper()
@@ -70,23 +92,8 @@ func TestConnectionStateRecoveryRestores(t *testing.T) {
 	t.Parallel()
 	srv, url, sockets, mwRuns := csrServer(t, time.Minute)
 
-	c := dialWS(t, url, "")
-	c.send("40")
-	var ids struct{ SID, PID string }
-	_ = json.Unmarshal([]byte(c.expectPrefix(`40{"sid":"`)[2:]), &ids)
-	s := <-sockets
+	ids, offset := csrDropped(t, srv, url, sockets)
 	<-mwRuns
-	_ = srv.Emit("ev", "a")
-	offset := lastArg(t, c.expectPrefix(`42["ev","a","`))
-
-	_ = c.conn.CloseNow()
-	deadline := time.Now().Add(5 * time.Second)
-	for s.Connected() {
-		if time.Now().After(deadline) {
-			t.Fatal("socket still connected")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 	_ = srv.Emit("ev", "missed-1")
 	_ = srv.To("r1").Emit("ev", "missed-2")
 	_ = srv.To("elsewhere").Emit("ev", "not-for-you")
