@@ -32,6 +32,7 @@ type Namespace struct {
 	ids     atomic.Uint64 // ack ids of packets emitted with an ack
 	initErr error         // from the adapter's Init
 	sse     taskQueue     // server-side emits from other servers, in order
+	ready   chan struct{} // closed when the OnNewNamespace hooks returned
 
 	mu          sync.RWMutex
 	sockets     map[string]*Socket
@@ -47,6 +48,7 @@ func newNamespace(ctx context.Context, srv *Server, name string, parent *ParentN
 		parent:     parent,
 		sockets:    make(map[string]*Socket),
 		serverSide: make(map[string][]*handler),
+		ready:      make(chan struct{}),
 	}
 	n.sse.srv = srv
 	n.adapter = srv.opts.Adapter((*nspView)(n))
@@ -57,6 +59,15 @@ func newNamespace(ctx context.Context, srv *Server, name string, parent *ParentN
 		srv.opts.Logger.Error("socketio: adapter init failed", "nsp", name, "err", err)
 	}
 	return n
+}
+
+// announce calls the Server's OnNewNamespace hooks with the new namespace,
+// outside every lock, then lets sockets connect to it.
+func (n *Namespace) announce(hooks []func(*Namespace)) {
+	defer close(n.ready)
+	for _, fn := range hooks {
+		fn(n)
+	}
 }
 
 // nextAckID returns a fresh acknowledgement id.
@@ -271,7 +282,9 @@ func (p *ParentNamespace) child(name string) *Namespace {
 	p.children[name] = n
 	p.mu.Unlock()
 	srv.nsps[name] = n
+	hooks := srv.onNewNsp
 	srv.mu.Unlock()
+	n.announce(hooks)
 	return n
 }
 

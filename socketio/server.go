@@ -29,6 +29,7 @@ type Server struct {
 	closing  bool
 	workers  workers.Pool // run the conns' task queues
 	mainNsp  *Namespace
+	onNewNsp []func(*Namespace)
 	shutOnce sync.Once
 	bundle   *bundle // nil without Options.ClientFiles
 }
@@ -79,13 +80,31 @@ func (srv *Server) OfContext(ctx context.Context, name string) (*Namespace, erro
 		name = "/" + name
 	}
 	srv.mu.Lock()
-	defer srv.mu.Unlock()
 	if n := srv.nsps[name]; n != nil {
+		srv.mu.Unlock()
 		return n, n.initErr
 	}
 	n := newNamespace(ctx, srv, name, nil)
 	srv.nsps[name] = n
+	hooks := srv.onNewNsp
+	srv.mu.Unlock()
+	n.announce(hooks)
 	return n, n.initErr
+}
+
+// OnNewNamespace adds a hook called with each namespace created from now
+// on: by Of or OfContext, or as the child of a parent namespace when a
+// client connects to it (Node's io.on("new_namespace", fn)). The main
+// namespace exists before any hook can be added. The hooks run in the
+// call that created the namespace, before it returns, and before any
+// socket connects to the namespace, so a hook can add the namespace's
+// middlewares and connection handlers; a child's copies of its parent's
+// come first. A hook must not wait for a socket to connect to the
+// namespace it is given.
+func (srv *Server) OnNewNamespace(fn func(*Namespace)) {
+	srv.mu.Lock()
+	srv.onNewNsp = append(srv.onNewNsp, fn)
+	srv.mu.Unlock()
 }
 
 // OfFunc returns a parent namespace: a client connecting to a namespace
@@ -113,11 +132,14 @@ func (srv *Server) lookupNamespace(name string, auth json.RawMessage) *Namespace
 	parents := srv.parents
 	srv.mu.RUnlock()
 	if n != nil {
+		<-n.ready // the OnNewNamespace hooks have returned
 		return n
 	}
 	for _, p := range parents {
 		if p.match(name, auth) {
-			return p.child(name)
+			n := p.child(name)
+			<-n.ready
+			return n
 		}
 	}
 	return nil
