@@ -197,8 +197,10 @@ func startNodeServerScript(t *testing.T, script string) string {
 }
 
 // newGoCompareServer starts gosio's server with the "/ctl" events of
-// js/sio-node-server.mjs.
-func newGoCompareServer(t *testing.T) string {
+// js/sio-node-server.mjs. With callback, "bwa" broadcasts with
+// EmitWithAckFunc and answers from its callback, instead of waiting in
+// EmitWithAck.
+func newGoCompareServer(t *testing.T, callback bool) string {
 	t.Helper()
 	env := newSIOEnv(t, nil)
 	srv := env.Srv
@@ -219,17 +221,25 @@ func newGoCompareServer(t *testing.T) string {
 			if o.Timeout != nil {
 				op = srv.Timeout(time.Duration(*o.Timeout) * time.Millisecond)
 			}
+			start := time.Now()
+			answer := func(res socketio.Args, err error) {
+				reply := map[string]any{"error": nil, "responses": append([]any{}, res.Any()...), "ms": time.Since(start).Milliseconds(), "count": o.Expect}
+				if err != nil {
+					reply["error"] = err.Error()
+					reply["isAckTimeout"] = errors.Is(err, socketio.ErrAckTimeout)
+					reply["disconnect"] = socketio.DisconnectReason(err)
+				}
+				_ = ack(reply)
+			}
+			if callback {
+				if err := op.EmitWithAckFunc("q", answer, "question"); err != nil {
+					_ = ack(map[string]any{"error": err.Error(), "setup": true})
+				}
+				return
+			}
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			start := time.Now()
-			res, err := op.EmitWithAck(ctx, "q", "question")
-			reply := map[string]any{"error": nil, "responses": append([]any{}, res.Any()...), "ms": time.Since(start).Milliseconds(), "count": o.Expect}
-			if err != nil {
-				reply["error"] = err.Error()
-				reply["isAckTimeout"] = errors.Is(err, socketio.ErrAckTimeout)
-				reply["disconnect"] = socketio.DisconnectReason(err)
-			}
-			_ = ack(reply)
+			answer(op.EmitWithAck(ctx, "q", "question"))
 		})
 		s.On("sse", func(o struct {
 			Event string `json:"event"`
@@ -267,8 +277,8 @@ func newGoCompareServer(t *testing.T) string {
 // gosio.
 func TestSIOCompareAcksWithNode(t *testing.T) {
 	t.Parallel()
-	var node, gosio *sioResult
-	// Both runs at once; the group returns when both are done.
+	var node, gosio, gosioFunc *sioResult
+	// The runs at once; the group returns when they are done.
 	t.Run("run", func(t *testing.T) {
 		t.Run("node", func(t *testing.T) {
 			t.Parallel()
@@ -276,16 +286,23 @@ func TestSIOCompareAcksWithNode(t *testing.T) {
 		})
 		t.Run("gosio", func(t *testing.T) {
 			t.Parallel()
-			gosio = runSIO(t, "js/sio-ack-clients.mjs", newGoCompareServer(t))
+			gosio = runSIO(t, "js/sio-ack-clients.mjs", newGoCompareServer(t, false))
+		})
+		t.Run("gosio-func", func(t *testing.T) {
+			t.Parallel()
+			gosioFunc = runSIO(t, "js/sio-ack-clients.mjs", newGoCompareServer(t, true))
 		})
 	})
-	if node == nil || gosio == nil {
+	if node == nil || gosio == nil || gosioFunc == nil {
 		if !t.Failed() {
 			t.Skip("a run was skipped (see above)")
 		}
 		t.Fatal("a run failed (see above)")
 	}
-	compareSIOAckRuns(t, node, gosio)
+	// EmitWithAck, then EmitWithAckFunc (Node's io.timeout(ms).emit(ev,
+	// cb)): the same outcomes.
+	t.Run("EmitWithAck", func(t *testing.T) { compareSIOAckRuns(t, node, gosio) })
+	t.Run("EmitWithAckFunc", func(t *testing.T) { compareSIOAckRuns(t, node, gosioFunc) })
 }
 
 // compareSIOAckRuns compares the two runs case by case and prints the table.

@@ -146,16 +146,100 @@ func (b BroadcastOperator) EmitWithAck(ctx context.Context, event string, args .
 	}
 }
 
+// EmitWithAckFunc broadcasts an event asking every client it reaches for
+// an acknowledgement, and returns at once, as Node's
+// io.timeout(ms).emit(event, ...args, callback) does. fn is called once,
+// with the responses collected as EmitWithAck collects them: when every
+// client answered; when the Timeout set on the operator passes first,
+// with the responses that did arrive and an error matching ErrAckTimeout;
+// with a *DisconnectError when a reached client disconnected before
+// answering, once the others have answered. Without a Timeout, fn waits
+// for every answer. It runs on a goroutine of the server's, never under a
+// lock nor in a socket's handler queue. When EmitWithAckFunc returns an
+// error, fn is not called.
+func (b BroadcastOperator) EmitWithAckFunc(event string, fn func(responses Args, err error), args ...any) error {
+	if parser.IsReserved(event) {
+		return fmt.Errorf("%w: %q", ErrReservedEvent, event)
+	}
+	p, err := eventPacket(b.nsp.name, event, args)
+	if err != nil {
+		return err
+	}
+	p.ID, p.HasID = b.nsp.nextAckID(), true
+	ctx, cancel := context.WithCancel(context.Background())
+	if b.flags.Timeout > 0 {
+		ctx, cancel = context.WithTimeout(context.Background(), b.flags.Timeout)
+	}
+	srv := b.nsp.srv
+	deliver := func(res Args, err error) {
+		cancel() // the timeout's AfterFunc then finds c closed
+		q := &taskQueue{srv: srv}
+		q.push(funcTask(func() { fn(res, err) }))
+	}
+	c := &ackCollector{servers: 1, uncounted: !b.flags.Local, done: make(chan struct{})}
+	if c.uncounted {
+		c.servers = 0
+	}
+	err = b.nsp.adapter.BroadcastWithAck(ctx, p, b.options(), c.clientCount, c.ack)
+	c.mu.Lock()
+	if err != nil {
+		c.closed = true // fn is never called
+		c.mu.Unlock()
+		cancel()
+		return err
+	}
+	if c.closed { // no client reached, or every one answered already
+		res, ferr := append(Args(nil), c.responses...), c.result
+		c.mu.Unlock()
+		deliver(res, ferr)
+		return nil
+	}
+	c.onDone = deliver
+	c.mu.Unlock()
+	context.AfterFunc(ctx, func() {
+		c.finish(func(c *ackCollector) error {
+			return fmt.Errorf("%w: %d of %d responses: %w", ErrAckTimeout, len(c.responses), c.expected, ctx.Err())
+		})
+	})
+	if !b.flags.Local {
+		// The number of servers comes after the broadcast, as in Node: a
+		// cluster adapter asks Redis for it.
+		srv.workers.Run(serverCountTask{ctx, b.nsp, c})
+	}
+	return nil
+}
+
+// serverCountTask gives an ackCollector the number of servers to wait for.
+type serverCountTask struct {
+	ctx context.Context
+	nsp *Namespace
+	c   *ackCollector
+}
+
+func (t serverCountTask) Run() {
+	n, err := t.nsp.adapter.ServerCount(t.ctx)
+	if err != nil {
+		t.c.finish(func(*ackCollector) error { return err })
+		return
+	}
+	t.c.serverCount(n)
+}
+
 // ackCollector gathers the responses of a broadcast with acks.
 type ackCollector struct {
 	mu        sync.Mutex
-	servers   int // servers still to report their client count
+	servers   int  // servers still to report their client count
+	uncounted bool // servers does not include the server count yet
 	expected  int
 	answered  int
 	responses Args
-	failure   error
+	failure   error // the first client's error
+	result    error // the error the collection ended with
 	done      chan struct{}
 	closed    bool
+	// onDone, when set, is called once with the result when done closes,
+	// outside mu.
+	onDone func(Args, error)
 }
 
 func (c *ackCollector) clientCount(n int) {
@@ -163,7 +247,13 @@ func (c *ackCollector) clientCount(n int) {
 	c.servers--
 	c.expected += n
 	c.checkLocked()
-	c.mu.Unlock()
+}
+
+func (c *ackCollector) serverCount(n int) {
+	c.mu.Lock()
+	c.servers += n
+	c.uncounted = false
+	c.checkLocked()
 }
 
 func (c *ackCollector) ack(arg parser.Value, err error) {
@@ -177,13 +267,37 @@ func (c *ackCollector) ack(arg parser.Value, err error) {
 		c.responses = append(c.responses, arg)
 	}
 	c.checkLocked()
-	c.mu.Unlock()
 }
 
+// checkLocked closes done when every server and client answered, and
+// unlocks c.mu.
 func (c *ackCollector) checkLocked() {
-	if !c.closed && c.servers <= 0 && c.answered >= c.expected {
-		c.closed = true
-		close(c.done)
+	if c.closed || c.uncounted || c.servers > 0 || c.answered < c.expected {
+		c.mu.Unlock()
+		return
+	}
+	c.closeLocked(c.failure)
+}
+
+// finish ends the collection early, unless it is done, with the error
+// failure returns under c.mu.
+func (c *ackCollector) finish(failure func(*ackCollector) error) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closeLocked(failure(c))
+}
+
+// closeLocked closes done, unlocks c.mu and calls onDone.
+func (c *ackCollector) closeLocked(err error) {
+	c.closed, c.result = true, err
+	close(c.done)
+	res, onDone := append(Args(nil), c.responses...), c.onDone
+	c.mu.Unlock()
+	if onDone != nil {
+		onDone(res, err)
 	}
 }
 
@@ -203,6 +317,12 @@ func (n *Namespace) DisconnectSockets(close bool) error { return n.operator().Di
 
 // Timeout returns a broadcast operator whose EmitWithAck waits at most d.
 func (n *Namespace) Timeout(d time.Duration) BroadcastOperator { return n.operator().Timeout(d) }
+
+// EmitWithAckFunc broadcasts to the whole namespace asking for acks and
+// returns at once; see BroadcastOperator.EmitWithAckFunc.
+func (n *Namespace) EmitWithAckFunc(event string, fn func(responses Args, err error), args ...any) error {
+	return n.operator().EmitWithAckFunc(event, fn, args...)
+}
 
 // EmitWithAck broadcasts to the whole namespace and collects acks; see
 // BroadcastOperator.EmitWithAck.

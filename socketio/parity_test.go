@@ -1,7 +1,11 @@
 package socketio
 
 import (
+	"errors"
 	"regexp"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -59,5 +63,118 @@ func TestOnNewNamespace(t *testing.T) {
 	}
 	if ch := parent.Children(); len(ch) != 1 || ch[0].Name() != "/room-1" {
 		t.Fatalf("children %v", ch)
+	}
+}
+
+// answerAcks reads one event asking for an ack from c and answers it with
+// reply, or not at all when reply is "".
+func answerAcks(t *testing.T, c *wsClient, reply string) {
+	t.Helper()
+	f := c.expectPrefix("42")
+	i := strings.IndexByte(f, '[')
+	if i <= 2 {
+		t.Fatalf("event without ack id: %q", f)
+	}
+	if reply != "" {
+		c.send("43" + f[2:i] + "[" + strconv.Quote(reply) + "]")
+	}
+}
+
+// TestBroadcastEmitWithAckFunc: the callback form returns at once and
+// calls fn once, with every response, or with the partial responses and
+// ErrAckTimeout when a client stays silent; with no client at once; on
+// the local path and on the one that asks the adapter for the server
+// count.
+func TestBroadcastEmitWithAckFunc(t *testing.T) {
+	t.Parallel()
+	srv, url := newTestServer(t, nil)
+	joined := make(chan struct{}, 3)
+	srv.OnConnection(func(s *Socket) { s.Join("r"); joined <- struct{}{} })
+	clients := make([]*wsClient, 3)
+	for i := range clients {
+		clients[i] = dialWS(t, url, "")
+		clients[i].connect("/", "")
+		<-joined
+	}
+	type result struct {
+		res Args
+		err error
+	}
+	for _, tc := range []struct {
+		name    string
+		op      func(event string, fn func(Args, error)) error
+		replies []string // per client; "" stays silent
+		want    []string
+		timeout bool
+	}{
+		{"all answer", func(ev string, fn func(Args, error)) error {
+			return srv.Sockets().EmitWithAckFunc(ev, fn)
+		}, []string{"a", "b", "c"}, []string{"a", "b", "c"}, false},
+		{"one silent", func(ev string, fn func(Args, error)) error {
+			return srv.Timeout(300*time.Millisecond).EmitWithAckFunc(ev, fn)
+		}, []string{"a", "", "c"}, []string{"a", "c"}, true},
+		{"local, all answer", func(ev string, fn func(Args, error)) error {
+			return srv.Local().To("r").Timeout(5*time.Second).EmitWithAckFunc(ev, fn)
+		}, []string{"a", "b", "c"}, []string{"a", "b", "c"}, false},
+		{"local, one silent", func(ev string, fn func(Args, error)) error {
+			return srv.Local().Timeout(300*time.Millisecond).EmitWithAckFunc(ev, fn)
+		}, []string{"", "b", "c"}, []string{"b", "c"}, true},
+		{"nobody", func(ev string, fn func(Args, error)) error {
+			return srv.To("empty").Timeout(5*time.Second).EmitWithAckFunc(ev, fn)
+		}, nil, nil, false},
+	} {
+		done := make(chan result, 2)
+		start := time.Now()
+		err := tc.op("q", func(res Args, err error) { done <- result{res, err} })
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		select {
+		case r := <-done:
+			if len(tc.replies) > 0 {
+				t.Fatalf("%s: fn called before the clients answered: %v %v", tc.name, r.res, r.err)
+			}
+			done <- r
+		default:
+		}
+		for i, reply := range tc.replies {
+			answerAcks(t, clients[i], reply)
+		}
+		var r result
+		select {
+		case r = <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: fn not called", tc.name)
+		}
+		var got []string
+		for i := range r.res {
+			var s string
+			if err := r.res.Decode(i, &s); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, s)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, tc.want) || errors.Is(r.err, ErrAckTimeout) != tc.timeout || (!tc.timeout && r.err != nil) {
+			t.Fatalf("%s: fn(%v, %v), want %v, timeout %v", tc.name, got, r.err, tc.want, tc.timeout)
+		}
+		if tc.timeout && time.Since(start) < 300*time.Millisecond {
+			t.Fatalf("%s: timed out after %v", tc.name, time.Since(start))
+		}
+		select {
+		case r := <-done:
+			t.Fatalf("%s: fn called twice, then with %v %v", tc.name, r.res, r.err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	called := false
+	if err := srv.Sockets().EmitWithAckFunc("connect", func(Args, error) { called = true }); !errors.Is(err, ErrReservedEvent) {
+		t.Fatalf("reserved event: %v", err)
+	}
+	if err := srv.Sockets().EmitWithAckFunc("q", func(Args, error) { called = true }, func() {}); err == nil {
+		t.Fatal("an argument that does not encode: no error")
+	}
+	if called {
+		t.Fatal("fn called after EmitWithAckFunc returned an error")
 	}
 }
