@@ -244,13 +244,30 @@ func (s *ClientSocket) Off(event string) {
 }
 
 // OnAny adds a listener called with every incoming event, before the
-// event's handlers. It returns a function that removes the listener.
+// event's handlers. It returns a function that removes the listener (Go
+// funcs are not comparable: Node's offAny(fn)); OffAny removes them all.
 func (s *ClientSocket) OnAny(fn func(event string, args Args)) (remove func()) {
 	l := &anyListener{fn: fn}
 	s.m.mu.Lock()
 	s.anyIn = append(s.anyIn, l)
 	s.m.mu.Unlock()
 	return func() { removeFrom(s.m, &s.anyIn, l) }
+}
+
+// PrependAny adds a listener like OnAny, called before the others.
+func (s *ClientSocket) PrependAny(fn func(event string, args Args)) (remove func()) {
+	l := &anyListener{fn: fn}
+	s.m.mu.Lock()
+	s.anyIn = append([]*anyListener{l}, s.anyIn...)
+	s.m.mu.Unlock()
+	return func() { removeFrom(s.m, &s.anyIn, l) }
+}
+
+// OffAny removes every listener added with OnAny or PrependAny.
+func (s *ClientSocket) OffAny() {
+	s.m.mu.Lock()
+	s.anyIn = nil
+	s.m.mu.Unlock()
 }
 
 // OnAnyOutgoing adds a listener called with every event the socket sends,
@@ -263,6 +280,24 @@ func (s *ClientSocket) OnAnyOutgoing(fn func(event string, args []any)) (remove 
 	s.anyOut = append(s.anyOut, l)
 	s.m.mu.Unlock()
 	return func() { removeFrom(s.m, &s.anyOut, l) }
+}
+
+// PrependAnyOutgoing adds a listener like OnAnyOutgoing, called before the
+// others.
+func (s *ClientSocket) PrependAnyOutgoing(fn func(event string, args []any)) (remove func()) {
+	l := &outListener{fn: fn}
+	s.m.mu.Lock()
+	s.anyOut = append([]*outListener{l}, s.anyOut...)
+	s.m.mu.Unlock()
+	return func() { removeFrom(s.m, &s.anyOut, l) }
+}
+
+// OffAnyOutgoing removes every listener added with OnAnyOutgoing or
+// PrependAnyOutgoing.
+func (s *ClientSocket) OffAnyOutgoing() {
+	s.m.mu.Lock()
+	s.anyOut = nil
+	s.m.mu.Unlock()
 }
 
 func removeFrom[T comparable](m *Manager, list *[]T, l T) {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -177,4 +178,99 @@ func TestBroadcastEmitWithAckFunc(t *testing.T) {
 	if called {
 		t.Fatal("fn called after EmitWithAckFunc returned an error")
 	}
+}
+
+// anyListeners is the any-listener API the server Socket and the
+// ClientSocket share.
+type anyListeners interface {
+	OnAny(fn func(event string, args Args)) (remove func())
+	PrependAny(fn func(event string, args Args)) (remove func())
+	OffAny()
+	OnAnyOutgoing(fn func(event string, args []any)) (remove func())
+	PrependAnyOutgoing(fn func(event string, args []any)) (remove func())
+	OffAnyOutgoing()
+}
+
+var (
+	_ anyListeners = (*Socket)(nil)
+	_ anyListeners = (*ClientSocket)(nil)
+)
+
+// TestAnyListenersBothSides: on the server Socket and on the ClientSocket,
+// PrependAny and PrependAnyOutgoing listeners run before the others, the
+// remove functions remove one listener, OffAny and OffAnyOutgoing all.
+func TestAnyListenersBothSides(t *testing.T) {
+	t.Parallel()
+	srv, url := newTestServer(t, nil)
+	conns := make(chan *Socket, 1)
+	srv.OnConnection(func(s *Socket) {
+		s.On("ping", func() { _ = s.Emit("pong") })
+		conns <- s
+	})
+	c, err := Connect(clCtx(t), url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clClose(t, c)
+	pong := make(chan struct{}, 1)
+	c.On("pong", func() { pong <- struct{}{} })
+	s := <-conns
+
+	var mu sync.Mutex
+	logs := map[string][]string{}
+	type side struct {
+		name  string
+		l     anyListeners
+		rmIn  func()
+		rmOut func()
+	}
+	sides := []*side{{name: "server", l: s}, {name: "client", l: c}}
+	for _, sd := range sides {
+		record := func(what string) {
+			mu.Lock()
+			logs[sd.name] = append(logs[sd.name], what)
+			mu.Unlock()
+		}
+		sd.l.OnAny(func(ev string, _ Args) { record("in " + ev) })
+		sd.rmIn = sd.l.PrependAny(func(ev string, _ Args) { record("first in " + ev) })
+		sd.l.OnAnyOutgoing(func(ev string, _ []any) { record("out " + ev) })
+		sd.rmOut = sd.l.PrependAnyOutgoing(func(ev string, _ []any) { record("first out " + ev) })
+	}
+	round := func(want map[string][]string) {
+		t.Helper()
+		if err := c.Emit("ping"); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-pong:
+		case <-time.After(5 * time.Second):
+			t.Fatal("no pong")
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, name := range []string{"server", "client"} {
+			if !slices.Equal(logs[name], want[name]) {
+				t.Fatalf("%s listeners: %q, want %q", name, logs[name], want[name])
+			}
+		}
+		clear(logs)
+	}
+	round(map[string][]string{
+		"server": {"first in ping", "in ping", "first out pong", "out pong"},
+		"client": {"first out ping", "out ping", "first in pong", "in pong"},
+	})
+	for _, sd := range sides {
+		sd.rmIn()
+		sd.rmOut()
+		sd.rmIn() // removing twice is harmless
+	}
+	round(map[string][]string{
+		"server": {"in ping", "out pong"},
+		"client": {"out ping", "in pong"},
+	})
+	for _, sd := range sides {
+		sd.l.OffAny()
+		sd.l.OffAnyOutgoing()
+	}
+	round(nil) // the handlers still run; no listener does
 }

@@ -191,7 +191,8 @@ func (s *Socket) Off(event string) {
 }
 
 // OnAny adds a listener called with every incoming event, before the
-// event's handlers. It returns a function that removes the listener.
+// event's handlers. It returns a function that removes the listener (Go
+// funcs are not comparable: Node's offAny(fn)); OffAny removes them all.
 func (s *Socket) OnAny(fn func(event string, args Args)) (remove func()) {
 	l := &anyListener{fn: fn}
 	s.mu.Lock()
@@ -227,7 +228,18 @@ func (s *Socket) OnAnyOutgoing(fn func(event string, args []any)) (remove func()
 	return func() { removeListener(s, &s.anyOut, l) }
 }
 
-// OffAnyOutgoing removes every listener added with OnAnyOutgoing.
+// PrependAnyOutgoing adds a listener like OnAnyOutgoing, called before
+// the others.
+func (s *Socket) PrependAnyOutgoing(fn func(event string, args []any)) (remove func()) {
+	l := &outListener{fn: fn}
+	s.mu.Lock()
+	s.anyOut = append([]*outListener{l}, s.anyOut...)
+	s.mu.Unlock()
+	return func() { removeListener(s, &s.anyOut, l) }
+}
+
+// OffAnyOutgoing removes every listener added with OnAnyOutgoing or
+// PrependAnyOutgoing.
 func (s *Socket) OffAnyOutgoing() {
 	s.mu.Lock()
 	s.anyOut = nil
