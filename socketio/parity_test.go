@@ -274,3 +274,31 @@ func TestAnyListenersBothSides(t *testing.T) {
 	}
 	round(nil) // the handlers still run; no listener does
 }
+
+// TestSocketLocal: Socket.Local is a local broadcast operator that
+// reaches the namespace's other sockets, not the socket itself.
+func TestSocketLocal(t *testing.T) {
+	t.Parallel()
+	srv, url := newTestServer(t, nil)
+	srv.OnConnection(func(s *Socket) {
+		s.On("shout", func() {
+			op := s.Local()
+			if !op.flags.Local {
+				_ = s.Emit("error", "not local")
+			}
+			_ = op.Emit("hi", s.ID())
+			_ = s.Emit("done")
+		})
+	})
+	c := make([]*wsClient, 3)
+	ids := make([]string, 3)
+	for i := range c {
+		c[i] = dialWS(t, url, "")
+		ids[i] = c[i].connect("/", "")
+	}
+	c[0].send(`42["shout"]`)
+	c[0].expect(`42["done"]`) // no "hi" before it, and no "error"
+	for _, ci := range c[1:] {
+		ci.expect(`42["hi","` + ids[0] + `"]`)
+	}
+}

@@ -422,6 +422,11 @@ func (s *Socket) Broadcast() BroadcastOperator {
 	return BroadcastOperator{nsp: s.nsp, except: []string{s.id}}
 }
 
+// Local returns a broadcast operator for every socket of the namespace on
+// this server but this one (Node's socket.local): a shim for
+// Broadcast().Local().
+func (s *Socket) Local() BroadcastOperator { return s.Broadcast().Local() }
+
 // Disconnect disconnects the socket from its namespace with
 // ReasonServerNamespaceDisconnect, telling the client. With close, it
 // disconnects every socket of the client and closes the connection.
