@@ -382,6 +382,11 @@ func (srv *Server) ServerSideEmit(event string, args ...any) error {
 	return srv.mainNsp.ServerSideEmit(event, args...)
 }
 
+// OnServerSideEmit registers a handler for the events other servers send
+// to the main namespace with ServerSideEmit; see
+// Namespace.OnServerSideEmit.
+func (srv *Server) OnServerSideEmit(event string, fn any) { srv.mainNsp.OnServerSideEmit(event, fn) }
+
 // ServerSideEmitWithAck sends an event to the other servers' main
 // namespaces and waits for their responses.
 func (srv *Server) ServerSideEmitWithAck(ctx context.Context, event string, args ...any) (Args, error) {

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gosio/gosio/parser"
 )
 
 // Tests of the Node socket.io 4.8 APIs docs/migrating-from-node.md maps.
@@ -300,5 +302,38 @@ func TestSocketLocal(t *testing.T) {
 	c[0].expect(`42["done"]`) // no "hi" before it, and no "error"
 	for _, ci := range c[1:] {
 		ci.expect(`42["hi","` + ids[0] + `"]`)
+	}
+}
+
+// TestServerOnServerSideEmit: Server.OnServerSideEmit handles the
+// server-side events other servers send to the main namespace, and no
+// other namespace's.
+func TestServerOnServerSideEmit(t *testing.T) {
+	t.Parallel()
+	srv, _ := newTestServer(t, nil)
+	got := make(chan int, 2)
+	srv.OnServerSideEmit("hello", func(n int, ack Ack) {
+		got <- n
+		_ = ack(n + 1)
+	})
+	answers := make(chan any, 2)
+	// As an adapter delivers another server's event.
+	(*nspView)(srv.Of("/x")).HandleServerSideEmit("hello", []parser.Value{{JSON: []byte("1")}}, func(a any) { answers <- a })
+	(*nspView)(srv.Sockets()).HandleServerSideEmit("hello", []parser.Value{{JSON: []byte("41")}}, func(a any) { answers <- a })
+	select {
+	case n := <-got:
+		if n != 41 {
+			t.Fatalf("handler got %d: the event of another namespace", n)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("handler not called")
+	}
+	if a := <-answers; a != 42 {
+		t.Fatalf("ack %v", a)
+	}
+	select {
+	case n := <-got:
+		t.Fatalf("handler called again with %d", n)
+	case <-time.After(50 * time.Millisecond):
 	}
 }
