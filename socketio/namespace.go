@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -247,13 +248,93 @@ func (p *ParentNamespace) OnConnection(fn func(*Socket)) {
 }
 
 // Emit emits an event to every socket of every child namespace.
-func (p *ParentNamespace) Emit(event string, args ...any) error {
-	for _, c := range p.Children() {
-		if err := c.Emit(event, args...); err != nil {
-			return err
+func (p *ParentNamespace) Emit(event string, args ...any) error { return p.operator().Emit(event, args...) }
+
+func (p *ParentNamespace) operator() ParentBroadcastOperator { return ParentBroadcastOperator{p: p} }
+
+// To selects the sockets in rooms of every child namespace for a broadcast.
+func (p *ParentNamespace) To(rooms ...string) ParentBroadcastOperator { return p.operator().To(rooms...) }
+
+// In is the same as To.
+func (p *ParentNamespace) In(rooms ...string) ParentBroadcastOperator { return p.operator().To(rooms...) }
+
+// Except excludes the sockets in rooms from a broadcast to the children.
+func (p *ParentNamespace) Except(rooms ...string) ParentBroadcastOperator {
+	return p.operator().Except(rooms...)
+}
+
+// Local restricts a broadcast to the children to this server.
+func (p *ParentNamespace) Local() ParentBroadcastOperator { return p.operator().Local() }
+
+// Volatile marks a broadcast to the children as volatile.
+func (p *ParentNamespace) Volatile() ParentBroadcastOperator { return p.operator().Volatile() }
+
+// Compress sets the compress flag of a broadcast to the children.
+func (p *ParentNamespace) Compress(compress bool) ParentBroadcastOperator {
+	return p.operator().Compress(compress)
+}
+
+// A ParentBroadcastOperator selects the sockets of every child namespace
+// of a ParentNamespace an event goes to, each child applying the same
+// rooms and flags, as a BroadcastOperator does for one namespace. As in
+// Node, it only emits: a parent namespace has no acknowledgements,
+// FetchSockets, SocketsJoin, SocketsLeave or DisconnectSockets (a child
+// exists only on the servers its clients reached); use those of each of
+// Children.
+type ParentBroadcastOperator struct {
+	p  *ParentNamespace
+	op BroadcastOperator // rooms and flags, without a namespace
+}
+
+// To adds rooms to the selection: sockets in any of the rooms receive.
+func (o ParentBroadcastOperator) To(rooms ...string) ParentBroadcastOperator {
+	o.op = o.op.To(rooms...)
+	return o
+}
+
+// In is the same as To.
+func (o ParentBroadcastOperator) In(rooms ...string) ParentBroadcastOperator { return o.To(rooms...) }
+
+// Except excludes the sockets in any of rooms.
+func (o ParentBroadcastOperator) Except(rooms ...string) ParentBroadcastOperator {
+	o.op = o.op.Except(rooms...)
+	return o
+}
+
+// Local restricts the broadcast to this server.
+func (o ParentBroadcastOperator) Local() ParentBroadcastOperator {
+	o.op = o.op.Local()
+	return o
+}
+
+// Volatile lets clients that cannot take the packet right away miss it.
+func (o ParentBroadcastOperator) Volatile() ParentBroadcastOperator {
+	o.op = o.op.Volatile()
+	return o
+}
+
+// Compress sets the compress flag; see BroadcastOperator.Compress.
+func (o ParentBroadcastOperator) Compress(compress bool) ParentBroadcastOperator {
+	o.op = o.op.Compress(compress)
+	return o
+}
+
+// Emit sends an event to the selected sockets of every child namespace
+// created so far. It returns the errors of the children it could not
+// reach, after trying them all.
+func (o ParentBroadcastOperator) Emit(event string, args ...any) error {
+	if parser.IsReserved(event) {
+		return fmt.Errorf("%w: %q", ErrReservedEvent, event)
+	}
+	var errs []error
+	for _, c := range o.p.Children() {
+		b := o.op
+		b.nsp = c
+		if err := b.Emit(event, args...); err != nil {
+			errs = append(errs, err)
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // Children returns the child namespaces created so far.

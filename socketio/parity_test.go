@@ -1,6 +1,7 @@
 package socketio
 
 import (
+	"encoding/json"
 	"errors"
 	"regexp"
 	"slices"
@@ -335,5 +336,61 @@ func TestServerOnServerSideEmit(t *testing.T) {
 	case n := <-got:
 		t.Fatalf("handler called again with %d", n)
 	case <-time.After(50 * time.Millisecond):
+	}
+}
+
+// TestParentNamespaceBroadcast: a parent namespace's To, Except and Emit
+// reach the selected sockets of every child, and no socket of a namespace
+// that is not its child.
+func TestParentNamespaceBroadcast(t *testing.T) {
+	t.Parallel()
+	srv, url := newTestServer(t, nil)
+	joinFromAuth := func(s *Socket) {
+		var a struct{ Rooms []string }
+		_ = json.Unmarshal(s.Handshake().Auth, &a)
+		s.Join(a.Rooms...)
+		_ = s.Emit("joined")
+	}
+	parent := srv.OfRegexp(regexp.MustCompile(`^/room-\d+$`))
+	parent.OnConnection(joinFromAuth)
+	srv.OnConnection(joinFromAuth)
+	type client struct {
+		nsp, rooms string
+		news       bool
+	}
+	clients := []client{
+		{"/room-1", `["vip"]`, true},
+		{"/room-1", `[]`, false},
+		{"/room-2", `["vip"]`, true},
+		{"/room-2", `["vip","muted"]`, false},
+		{"/", `["vip"]`, false}, // not a child
+	}
+	conns := make([]*wsClient, len(clients))
+	for i, cl := range clients {
+		conns[i] = dialWS(t, url, "")
+		conns[i].connect(cl.nsp, `{"rooms":`+cl.rooms+`}`)
+		conns[i].expectPrefix("42")
+	}
+	if err := parent.To("vip").Except("muted").Emit("news", 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := parent.Emit("end"); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Emit("end"); err != nil {
+		t.Fatal(err)
+	}
+	for i, cl := range clients {
+		prefix := "42"
+		if cl.nsp != "/" {
+			prefix += cl.nsp + ","
+		}
+		if cl.news {
+			conns[i].expect(prefix + `["news",1]`)
+		}
+		conns[i].expect(prefix + `["end"]`)
+	}
+	if err := parent.In("vip").Volatile().Emit("connect"); !errors.Is(err, ErrReservedEvent) {
+		t.Fatalf("reserved event: %v", err)
 	}
 }
