@@ -278,34 +278,23 @@ func payload(dst []byte, t, s int64, size int) []byte {
 // with each handshake duration. Failed dials are counted, not retried.
 func connectMany(ctx context.Context, url string, first, n, conc int, h *handlers, done func(time.Duration)) ([]*client, int) {
 	out := make([]*client, n)
-	var next atomic.Int64
 	var fails atomic.Int64
 	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for range min(conc, n) {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				c, d, err := dialWS(ctx, url, first+i, h)
-				if err != nil {
-					if fails.Add(1) <= 3 {
-						logf("dial %d: %v", first+i, err)
-					}
-					continue
-				}
-				out[i] = c
-				if done != nil {
-					mu.Lock()
-					done(d)
-					mu.Unlock()
-				}
+	parallel(conc, n, func(i int) {
+		c, d, err := dialWS(ctx, url, first+i, h)
+		if err != nil {
+			if fails.Add(1) <= 3 {
+				logf("dial %d: %v", first+i, err)
 			}
-		})
-	}
-	wg.Wait()
+			return
+		}
+		out[i] = c
+		if done != nil {
+			mu.Lock()
+			done(d)
+			mu.Unlock()
+		}
+	})
 	live := out[:0]
 	for _, c := range out {
 		if c != nil {
@@ -313,4 +302,23 @@ func connectMany(ctx context.Context, url string, first, n, conc int, h *handler
 		}
 	}
 	return live, int(fails.Load())
+}
+
+// parallel calls fn(i) for every i in [0, n), from at most workers
+// goroutines at once, and returns when all calls have.
+func parallel(workers, n int, fn func(i int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(workers, n) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				fn(i)
+			}
+		})
+	}
+	wg.Wait()
 }

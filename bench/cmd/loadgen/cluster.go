@@ -391,24 +391,14 @@ func runRoomMem(e *env) error {
 		return r
 	}
 	r0 := read()
-	var next, jerr atomic.Int64
-	var wg sync.WaitGroup
-	for range 200 {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				c := cs[i]
-				msg := fmt.Sprintf(`42%d["join","room-%d"]`, c.nextID.Add(1), i)
-				if c.send([]byte(msg)) != nil || !c.waitAck(10*time.Second) {
-					jerr.Add(1)
-				}
-			}
-		})
-	}
-	wg.Wait()
+	var jerr atomic.Int64
+	parallel(200, n, func(i int) {
+		c := cs[i]
+		msg := fmt.Sprintf(`42%d["join","room-%d"]`, c.nextID.Add(1), i)
+		if c.send([]byte(msg)) != nil || !c.waitAck(10*time.Second) {
+			jerr.Add(1)
+		}
+	})
 	if jerr.Load() > 0 {
 		return fmt.Errorf("%d joins failed", jerr.Load())
 	}
@@ -592,32 +582,21 @@ func runRecover(e *env) error {
 	// The clients, on node 0.
 	cs := make([]*client, n)
 	var fails atomic.Int64
-	var wg sync.WaitGroup
-	var next atomic.Int64
-	for range 100 {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				c, reply, err := dialCSR(e.ctx, e.nodeURL(0), i, h, nil)
-				if err != nil {
-					if fails.Add(1) <= 3 {
-						logf("dial %d: %v", i, err)
-					}
-					continue
-				}
-				var r struct{ SID, PID string }
-				if json.Unmarshal(reply, &r) != nil || r.PID == "" {
-					logf("client %d: no pid in %q (is recovery on?)", i, reply)
-				}
-				st[i].sid, st[i].pid = r.SID, r.PID
-				cs[i] = c
+	parallel(100, n, func(i int) {
+		c, reply, err := dialCSR(e.ctx, e.nodeURL(0), i, h, nil)
+		if err != nil {
+			if fails.Add(1) <= 3 {
+				logf("dial %d: %v", i, err)
 			}
-		})
-	}
-	wg.Wait()
+			return
+		}
+		var r struct{ SID, PID string }
+		if json.Unmarshal(reply, &r) != nil || r.PID == "" {
+			logf("client %d: no pid in %q (is recovery on?)", i, reply)
+		}
+		st[i].sid, st[i].pid = r.SID, r.PID
+		cs[i] = c
+	})
 	if f := fails.Load(); f > 0 {
 		return fmt.Errorf("crecover: %d of %d clients failed to connect", f, n)
 	}
@@ -670,34 +649,24 @@ func runRecover(e *env) error {
 	e.mark()
 	t0 := now()
 	var recovered, failed atomic.Int64
-	next.Store(0)
 	cs2 := make([]*client, n)
-	for range 100 {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				s := st[i]
-				s.mu.Lock()
-				auth, _ := json.Marshal(map[string]string{"pid": s.pid, "offset": s.offset})
-				s.reconnAt = now()
-				s.mu.Unlock()
-				c, reply, err := dialCSR(e.ctx, e.nodeURL(1), i, h, auth)
-				if err != nil {
-					failed.Add(1)
-					continue
-				}
-				cs2[i] = c
-				var r struct{ SID string }
-				if json.Unmarshal(reply, &r) == nil && r.SID == s.sid && s.sid != "" {
-					recovered.Add(1)
-				}
-			}
-		})
-	}
-	wg.Wait()
+	parallel(100, n, func(i int) {
+		s := st[i]
+		s.mu.Lock()
+		auth, _ := json.Marshal(map[string]string{"pid": s.pid, "offset": s.offset})
+		s.reconnAt = now()
+		s.mu.Unlock()
+		c, reply, err := dialCSR(e.ctx, e.nodeURL(1), i, h, auth)
+		if err != nil {
+			failed.Add(1)
+			return
+		}
+		cs2[i] = c
+		var r struct{ SID string }
+		if json.Unmarshal(reply, &r) == nil && r.SID == s.sid && s.sid != "" {
+			recovered.Add(1)
+		}
+	})
 	defer func() {
 		for _, c := range cs2 {
 			if c != nil {

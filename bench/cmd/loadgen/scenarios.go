@@ -483,25 +483,14 @@ func runRooms(e *env) error {
 	}
 	rooms := n / roomSize
 	// Join: client i joins room i/roomSize, acknowledged.
-	var next atomic.Int64
 	var jerr atomic.Int64
-	var wg sync.WaitGroup
-	for range 200 {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				c := cs[i]
-				msg := fmt.Sprintf(`42%d["join","r%d"]`, c.nextID.Add(1), i/roomSize)
-				if c.send([]byte(msg)) != nil || !c.waitAck(10*time.Second) {
-					jerr.Add(1)
-				}
-			}
-		})
-	}
-	wg.Wait()
+	parallel(200, n, func(i int) {
+		c := cs[i]
+		msg := fmt.Sprintf(`42%d["join","r%d"]`, c.nextID.Add(1), i/roomSize)
+		if c.send([]byte(msg)) != nil || !c.waitAck(10*time.Second) {
+			jerr.Add(1)
+		}
+	})
 	if jerr.Load() > 0 {
 		return fmt.Errorf("%d joins failed", jerr.Load())
 	}
@@ -825,28 +814,17 @@ func runPolling(e *env) error {
 		closed: func(*client, error) { lost.Add(1) },
 	}
 	ps := make([]*pclient, n)
-	var next atomic.Int64
 	var ferr atomic.Int64
-	var wg sync.WaitGroup
-	for range 100 {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				p, _, err := dialPolling(e.ctx, e.pollURL(), i, h)
-				if err != nil {
-					if ferr.Add(1) <= 3 {
-						logf("polling dial: %v", err)
-					}
-					continue
-				}
-				ps[i] = p
+	parallel(100, n, func(i int) {
+		p, _, err := dialPolling(e.ctx, e.pollURL(), i, h)
+		if err != nil {
+			if ferr.Add(1) <= 3 {
+				logf("polling dial: %v", err)
 			}
-		})
-	}
-	wg.Wait()
+			return
+		}
+		ps[i] = p
+	})
 	ps = slices.DeleteFunc(ps, func(p *pclient) bool { return p == nil })
 	if len(ps) < n {
 		return fmt.Errorf("connected %d of %d polling clients", len(ps), n)
