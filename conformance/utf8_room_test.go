@@ -49,6 +49,9 @@ func TestSIOInvalidUTF8NotRelayed(t *testing.T) {
 		}
 		// The polling attacker: its string arrives with U+FFFD.
 		pollSend(t, env.URL, "42[\"relay\",\"poll\xff\xfe\"]")
+		// The two senders are separate sockets, whose events are not
+		// ordered with each other: "end" goes once "poll" has arrived.
+		waitLine(t, p, `"args":["poll`)
 		pollSend(t, env.URL, `42["relay","end"]`)
 
 		res := p.mustWait(t)
