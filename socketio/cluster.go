@@ -107,8 +107,12 @@ func (b BroadcastOperator) DisconnectSockets(close bool) error {
 // until ctx is done): then it returns the responses that did arrive with an
 // error matching ErrAckTimeout. A reached client that disconnects before
 // answering makes it return with a *DisconnectError once the others have
-// answered.
+// answered. A reserved event name is refused with ErrReservedEvent, as
+// Emit refuses it.
 func (b BroadcastOperator) EmitWithAck(ctx context.Context, event string, args ...any) (Args, error) {
+	if parser.IsReserved(event) {
+		return nil, fmt.Errorf("%w: %q", ErrReservedEvent, event)
+	}
 	p, err := eventPacket(b.nsp.name, event, args)
 	if err != nil {
 		return nil, err

@@ -216,3 +216,16 @@ func TestConcurrentJoinBroadcastDisconnect(t *testing.T) {
 		s.Disconnect(true)
 	}
 }
+
+// TestBroadcastEmitWithAckReserved: the blocking broadcast with acks
+// refuses a reserved event name, as Emit and EmitWithAckFunc do.
+func TestBroadcastEmitWithAckReserved(t *testing.T) {
+	t.Parallel()
+	srv := NewServer(nil)
+	t.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
+	for _, ev := range []string{"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"} {
+		if _, err := srv.Sockets().Timeout(time.Second).EmitWithAck(context.Background(), ev); !errors.Is(err, ErrReservedEvent) {
+			t.Errorf("EmitWithAck(%q) = %v, want ErrReservedEvent", ev, err)
+		}
+	}
+}
