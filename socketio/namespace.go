@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -226,6 +227,7 @@ func (n *Namespace) Emit(event string, args ...any) error { return n.operator().
 type ParentNamespace struct {
 	srv   *Server
 	match func(name string, auth json.RawMessage) bool
+	re    *regexp.Regexp // OfRegexp's, which Of asks too
 
 	mu          sync.Mutex
 	children    map[string]*Namespace
@@ -248,15 +250,21 @@ func (p *ParentNamespace) OnConnection(fn func(*Socket)) {
 }
 
 // Emit emits an event to every socket of every child namespace.
-func (p *ParentNamespace) Emit(event string, args ...any) error { return p.operator().Emit(event, args...) }
+func (p *ParentNamespace) Emit(event string, args ...any) error {
+	return p.operator().Emit(event, args...)
+}
 
 func (p *ParentNamespace) operator() ParentBroadcastOperator { return ParentBroadcastOperator{p: p} }
 
 // To selects the sockets in rooms of every child namespace for a broadcast.
-func (p *ParentNamespace) To(rooms ...string) ParentBroadcastOperator { return p.operator().To(rooms...) }
+func (p *ParentNamespace) To(rooms ...string) ParentBroadcastOperator {
+	return p.operator().To(rooms...)
+}
 
 // In is the same as To.
-func (p *ParentNamespace) In(rooms ...string) ParentBroadcastOperator { return p.operator().To(rooms...) }
+func (p *ParentNamespace) In(rooms ...string) ParentBroadcastOperator {
+	return p.operator().To(rooms...)
+}
 
 // Except excludes the sockets in rooms from a broadcast to the children.
 func (p *ParentNamespace) Except(rooms ...string) ParentBroadcastOperator {

@@ -63,8 +63,11 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (srv *Server) Engine() *engineio.Server { return srv.eio }
 
 // Of returns the namespace with the given name, creating it if needed. A
-// name without a leading slash gets one. An adapter that fails to start
-// is logged; OfContext returns its error.
+// name without a leading slash gets one. A new name that a parent
+// namespace made by OfRegexp matches becomes that parent's child, as in
+// Node (the first such parent; OfFunc parents, which look at the auth
+// payload too, are not asked). An adapter that fails to start is logged;
+// OfContext returns its error.
 func (srv *Server) Of(name string) *Namespace {
 	n, _ := srv.OfContext(context.Background(), name)
 	return n
@@ -83,6 +86,14 @@ func (srv *Server) OfContext(ctx context.Context, name string) (*Namespace, erro
 	if n := srv.nsps[name]; n != nil {
 		srv.mu.Unlock()
 		return n, n.initErr
+	}
+	for _, p := range srv.parents {
+		if p.re != nil && p.re.MatchString(name) {
+			srv.mu.Unlock()
+			n := p.child(name)
+			<-n.ready
+			return n, n.initErr
+		}
 	}
 	n := newNamespace(ctx, srv, name, nil)
 	srv.nsps[name] = n
@@ -112,7 +123,11 @@ func (srv *Server) OnNewNamespace(fn func(*Namespace)) {
 // for, gets a child namespace created under that name, which copies the
 // parent's middlewares and connection handlers.
 func (srv *Server) OfFunc(match func(name string, auth json.RawMessage) bool) *ParentNamespace {
-	p := &ParentNamespace{srv: srv, match: match, children: make(map[string]*Namespace)}
+	return srv.addParent(&ParentNamespace{srv: srv, match: match, children: make(map[string]*Namespace)})
+}
+
+// addParent registers a parent namespace.
+func (srv *Server) addParent(p *ParentNamespace) *ParentNamespace {
 	srv.mu.Lock()
 	srv.parents = append(srv.parents, p)
 	srv.mu.Unlock()
@@ -120,8 +135,10 @@ func (srv *Server) OfFunc(match func(name string, auth json.RawMessage) bool) *P
 }
 
 // OfRegexp returns a parent namespace matching names with re; see OfFunc.
+// Of with a new name it matches creates a child of it too.
 func (srv *Server) OfRegexp(re *regexp.Regexp) *ParentNamespace {
-	return srv.OfFunc(func(name string, _ json.RawMessage) bool { return re.MatchString(name) })
+	match := func(name string, _ json.RawMessage) bool { return re.MatchString(name) }
+	return srv.addParent(&ParentNamespace{srv: srv, match: match, re: re, children: make(map[string]*Namespace)})
 }
 
 // lookupNamespace returns the namespace a CONNECT for name reaches, creating
