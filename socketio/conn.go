@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 
@@ -34,8 +35,8 @@ type conn struct {
 	eio3 bool                 // a socket.io 2.x client: Socket.IO protocol v4 (see eio3.go)
 
 	mu           sync.Mutex
-	sockets      map[string]*Socket // by namespace
-	connecting   map[string]bool    // CONNECT received, not yet answered
+	sockets      socketSet       // by namespace
+	connecting   map[string]bool // CONNECT received, not yet answered; nil when none
 	closed       bool
 	connectTimer *time.Timer
 	tasks        taskQueue // the CONNECTs
@@ -43,10 +44,9 @@ type conn struct {
 
 func newConn(srv *Server, s *engineio.Session) *conn {
 	c := &conn{
-		srv:     srv,
-		eio:     s,
-		sockets: make(map[string]*Socket, 1),
-		eio3:    s.Protocol() == 3,
+		srv:  srv,
+		eio:  s,
+		eio3: s.Protocol() == 3,
 	}
 	c.tasks.srv, c.tasks.sid = srv, s.ID()
 	if pp := srv.opts.Parser; pp != nil {
@@ -71,7 +71,7 @@ func (c *conn) start() {
 
 func (c *conn) onConnectTimeout() {
 	c.mu.Lock()
-	idle := len(c.sockets) == 0 && !c.closed
+	idle := c.sockets.len() == 0 && !c.closed
 	c.mu.Unlock()
 	if idle {
 		c.srv.opts.Logger.Debug("socketio: no namespace joined in time", "sid", c.eio.ID())
@@ -112,7 +112,7 @@ func (c *conn) onPacket(p *parser.Packet) {
 		p.Namespace, p.Data = splitNamespaceV3(p.Namespace)
 	}
 	c.mu.Lock()
-	s := c.sockets[p.Namespace]
+	s := c.sockets.get(p.Namespace)
 	if p.Type == parser.Connect && s == nil && !c.connecting[p.Namespace] && !c.closed {
 		if c.connecting == nil {
 			c.connecting = make(map[string]bool, 1)
@@ -147,7 +147,7 @@ func (c *conn) onPacket(p *parser.Packet) {
 func (c *conn) connect(name string, auth json.RawMessage) {
 	done := func() {
 		c.mu.Lock()
-		delete(c.connecting, name)
+		c.connectedLocked(name)
 		c.mu.Unlock()
 	}
 	nsp := c.srv.lookupNamespace(name, auth)
@@ -184,14 +184,14 @@ func (c *conn) connect(name string, auth json.RawMessage) {
 		}
 	}
 	c.mu.Lock()
-	delete(c.connecting, name)
+	c.connectedLocked(name)
 	if c.closed {
 		c.mu.Unlock()
 		s.refused(&DisconnectError{Reason: ReasonTransportClose})
 		nsp.adapter.DelAll(s.id)
 		return
 	}
-	c.sockets[name] = s
+	c.sockets.add(s)
 	if c.connectTimer != nil {
 		c.connectTimer.Stop()
 		c.connectTimer = nil
@@ -227,6 +227,15 @@ func (c *conn) connect(name string, auth json.RawMessage) {
 			h(s)
 		}
 	}))
+}
+
+// connectedLocked forgets the CONNECT of name as under way. The map goes
+// with the last one: an idle connection keeps none.
+func (c *conn) connectedLocked(name string) {
+	delete(c.connecting, name)
+	if len(c.connecting) == 0 {
+		c.connecting = nil
+	}
 }
 
 // errMiddlewarePanic is what a client is told when a connection middleware
@@ -278,19 +287,14 @@ func (c *conn) queue(frames []*engineio.Message, volatile bool) {
 // removeSocket forgets a disconnected socket.
 func (c *conn) removeSocket(s *Socket) {
 	c.mu.Lock()
-	if c.sockets[s.nsp.name] == s {
-		delete(c.sockets, s.nsp.name)
-	}
+	c.sockets.remove(s)
 	c.mu.Unlock()
 }
 
 // closeSockets disconnects every socket of the connection with reason.
 func (c *conn) closeSockets(reason string) {
 	c.mu.Lock()
-	socks := make([]*Socket, 0, len(c.sockets))
-	for _, s := range c.sockets {
-		socks = append(socks, s)
-	}
+	socks := c.sockets.all()
 	c.mu.Unlock()
 	for _, s := range socks {
 		s.onClose(reason, false)
@@ -328,4 +332,73 @@ func recoveryAuth(auth json.RawMessage) (pid, offset string) {
 	pid, _ = a.PID.(string)
 	offset, _ = a.Offset.(string)
 	return pid, offset
+}
+
+// socketSetSmall is how many sockets a socketSet holds in a slice; past
+// it, a map keeps the lookup of a client with many namespaces constant.
+const socketSetSmall = 8
+
+// A socketSet holds a connection's sockets by namespace name. Nearly every
+// client joins one or two namespaces: a slice searched in order is as fast
+// as a map for them and a fraction of its size (a map with one socket is a
+// 200-byte group).
+type socketSet struct {
+	few  []*Socket
+	many map[string]*Socket // instead of few, past socketSetSmall sockets
+}
+
+func (t *socketSet) len() int { return len(t.few) + len(t.many) }
+
+// get returns the socket of namespace name, or nil.
+func (t *socketSet) get(name string) *Socket {
+	if t.many != nil {
+		return t.many[name]
+	}
+	for _, s := range t.few {
+		if s.nsp.name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+// add adds s, whose namespace has no socket in t.
+func (t *socketSet) add(s *Socket) {
+	if t.many == nil && len(t.few) < socketSetSmall {
+		t.few = append(t.few, s)
+		return
+	}
+	if t.many == nil {
+		t.many = make(map[string]*Socket, 2*socketSetSmall)
+		for _, x := range t.few {
+			t.many[x.nsp.name] = x
+		}
+		t.few = nil
+	}
+	t.many[s.nsp.name] = s
+}
+
+// remove removes s if it is the socket of its namespace.
+func (t *socketSet) remove(s *Socket) {
+	if t.many != nil {
+		if t.many[s.nsp.name] == s {
+			delete(t.many, s.nsp.name)
+		}
+		return
+	}
+	if i := slices.Index(t.few, s); i >= 0 {
+		t.few = slices.Delete(t.few, i, i+1)
+	}
+}
+
+// all returns the sockets in a new slice.
+func (t *socketSet) all() []*Socket {
+	if t.many == nil {
+		return slices.Clone(t.few)
+	}
+	socks := make([]*Socket, 0, len(t.many))
+	for _, s := range t.many {
+		socks = append(socks, s)
+	}
+	return socks
 }

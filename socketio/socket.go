@@ -433,10 +433,7 @@ func (s *Socket) Local() BroadcastOperator { return s.Broadcast().Local() }
 func (s *Socket) Disconnect(close bool) {
 	if close {
 		s.conn.mu.Lock()
-		socks := make([]*Socket, 0, len(s.conn.sockets))
-		for _, x := range s.conn.sockets {
-			socks = append(socks, x)
-		}
+		socks := s.conn.sockets.all()
 		s.conn.mu.Unlock()
 		for _, x := range socks {
 			x.Disconnect(false)
