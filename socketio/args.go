@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/gosio/gosio/parser"
@@ -134,35 +136,51 @@ var (
 	errorType = reflect.TypeFor[error]()
 )
 
-// handler is an event handler whose arguments are decoded by reflection.
+// handler is an event handler: the func as registered and, unless it has
+// one of the shapes called without reflection, its signature.
 type handler struct {
-	fn     reflect.Value
+	fn  any
+	sig *signature // nil for func(), func(Args) and func(Args, Ack)
+}
+
+// signature is what a handler's func type says of its parameters. It is
+// worked out once per type and shared by the handlers of that type: every
+// socket registers its own closures, of the same few types.
+type signature struct {
 	params []reflect.Type
 	raw    int  // index of an Args parameter, or -1
 	ack    bool // the last parameter is an Ack
 	varTyp reflect.Type
-	fast   func(Args, Ack) // set for func(Args) and func(Args, Ack)
 }
+
+// signatures holds the signature of each handler type seen.
+var signatures sync.Map // reflect.Type -> *signature
 
 // newHandler checks fn's signature; see Socket.On.
 func newHandler(fn any) *handler {
-	switch f := fn.(type) {
-	case func():
-		return &handler{fast: func(Args, Ack) { f() }, raw: -1}
-	case func(Args):
-		return &handler{fast: func(a Args, _ Ack) { f(a) }, raw: -1}
-	case func(Args, Ack):
-		return &handler{fast: f, raw: -1}
+	switch fn.(type) {
+	case func(), func(Args), func(Args, Ack):
+		return &handler{fn: fn}
 	}
-	v := reflect.ValueOf(fn)
-	t := v.Type()
-	if t.Kind() != reflect.Func {
+	t := reflect.TypeOf(fn)
+	if sig, ok := signatures.Load(t); ok {
+		return &handler{fn: fn, sig: sig.(*signature)}
+	}
+	sig := newSignature(t, fn)
+	actual, _ := signatures.LoadOrStore(t, sig)
+	return &handler{fn: fn, sig: actual.(*signature)}
+}
+
+// newSignature checks the handler type t (of fn) and returns its
+// signature; it panics as Socket.On documents.
+func newSignature(t reflect.Type, fn any) *signature {
+	if t == nil || t.Kind() != reflect.Func {
 		panic(fmt.Sprintf("socketio: handler must be a func, got %T", fn))
 	}
 	if t.NumOut() > 1 || (t.NumOut() == 1 && t.Out(0) != errorType) {
 		panic(fmt.Sprintf("socketio: handler %T may return nothing or an error", fn))
 	}
-	h := &handler{fn: v, raw: -1}
+	h := &signature{raw: -1}
 	n := t.NumIn()
 	if n > 0 && t.In(n-1) == ackType {
 		h.ack = true
@@ -188,6 +206,7 @@ func newHandler(fn any) *handler {
 	if h.raw >= 0 && (h.raw != len(h.params)-1 || h.varTyp != nil) {
 		panic("socketio: an Args parameter must come after every decoded parameter")
 	}
+	h.params = slices.Clip(h.params)
 	return h
 }
 
@@ -195,13 +214,21 @@ func newHandler(fn any) *handler {
 // calls it. It returns the handler's error, or an *ArgumentError without
 // calling it.
 func (h *handler) call(event string, args Args, ack Ack) error {
-	if h.fast != nil {
-		h.fast(args, ack)
+	switch f := h.fn.(type) {
+	case func(Args, Ack):
+		f(args, ack)
+		return nil
+	case func(Args):
+		f(args)
+		return nil
+	case func():
+		f()
 		return nil
 	}
-	in := make([]reflect.Value, 0, len(h.params)+1)
-	for i, p := range h.params {
-		if i == h.raw {
+	sig := h.sig
+	in := make([]reflect.Value, 0, len(sig.params)+1)
+	for i, p := range sig.params {
+		if i == sig.raw {
 			rest := Args(nil)
 			if i < len(args) {
 				rest = args[i:]
@@ -217,19 +244,19 @@ func (h *handler) call(event string, args Args, ack Ack) error {
 		}
 		in = append(in, ptr.Elem())
 	}
-	if h.varTyp != nil {
-		for i := len(h.params); i < len(args); i++ {
-			ptr := reflect.New(h.varTyp)
+	if sig.varTyp != nil {
+		for i := len(sig.params); i < len(args); i++ {
+			ptr := reflect.New(sig.varTyp)
 			if err := args.Decode(i, ptr.Interface()); err != nil {
-				return &ArgumentError{Event: event, Index: i, Type: h.varTyp, Err: err}
+				return &ArgumentError{Event: event, Index: i, Type: sig.varTyp, Err: err}
 			}
 			in = append(in, ptr.Elem())
 		}
 	}
-	if h.ack {
+	if sig.ack {
 		in = append(in, reflect.ValueOf(ack))
 	}
-	out := h.fn.Call(in)
+	out := reflect.ValueOf(h.fn).Call(in)
 	if len(out) == 1 && !out[0].IsNil() {
 		return out[0].Interface().(error)
 	}
