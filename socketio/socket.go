@@ -30,20 +30,47 @@ type Socket struct {
 	handshake *Handshake
 	queue     taskQueue // runs the socket's handlers
 
-	mu              sync.Mutex
-	connected       bool
-	closeErr        error // why the socket disconnected (or was refused)
+	mu           sync.Mutex
+	connected    bool
+	closeErr     error // why the socket disconnected (or was refused)
+	data         any
+	handlers     eventTable
+	onDisconnect []func(reason string)
+	more         *socketExtras // nil until one is set: see extrasLocked
+	acks         map[uint64]*pendingAck
+}
+
+// socketExtras is what few sockets use, apart: an idle socket with event
+// and disconnect handlers only keeps none of it.
+type socketExtras struct {
 	ctx             context.Context
 	cancel          context.CancelCauseFunc
-	data            any
-	handlers        eventTable
 	anyIn           []*anyListener
 	anyOut          []*outListener
 	middlewares     []func(event string, args Args) error
 	onDisconnecting []func(reason string)
-	onDisconnect    []func(reason string)
 	onError         []func(err error)
-	acks            map[uint64]*pendingAck
+}
+
+// noExtras is the socketExtras of a socket that has none, to read from.
+var noExtras socketExtras
+
+// extrasLocked returns the socket's extras, made on first use, to modify.
+// The caller holds s.mu.
+func (s *Socket) extrasLocked() *socketExtras {
+	if s.more == nil {
+		s.more = new(socketExtras)
+	}
+	return s.more
+}
+
+// viewLocked returns the socket's extras to read: noExtras when it has
+// none. The caller holds s.mu.
+func (s *Socket) viewLocked() *socketExtras {
+	if s.more == nil {
+		return &noExtras
+	}
+	return s.more
 }
 
 type anyListener struct {
@@ -88,14 +115,15 @@ func newSocket(nsp *Namespace, c *conn, auth json.RawMessage, session *adapter.S
 func (s *Socket) Context() context.Context {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.ctx == nil {
+	x := s.extrasLocked()
+	if x.ctx == nil {
 		// Made on first use: most sockets never need one.
-		s.ctx, s.cancel = context.WithCancelCause(context.Background())
+		x.ctx, x.cancel = context.WithCancelCause(context.Background())
 		if s.closeErr != nil {
-			s.cancel(s.closeErr)
+			x.cancel(s.closeErr)
 		}
 	}
-	return s.ctx
+	return x.ctx
 }
 
 // closeLocked marks the socket disconnected for err and cancels its
@@ -106,8 +134,8 @@ func (s *Socket) closeLocked(err error) bool {
 	}
 	s.connected = false
 	s.closeErr = err
-	if s.cancel != nil {
-		s.cancel(err)
+	if x := s.more; x != nil && x.cancel != nil {
+		x.cancel(err)
 	}
 	return true
 }
@@ -196,24 +224,28 @@ func (s *Socket) Off(event string) {
 func (s *Socket) OnAny(fn func(event string, args Args)) (remove func()) {
 	l := &anyListener{fn: fn}
 	s.mu.Lock()
-	s.anyIn = append(s.anyIn, l)
+	x := s.extrasLocked()
+	x.anyIn = append(x.anyIn, l)
 	s.mu.Unlock()
-	return func() { s.removeAny(&s.anyIn, l) }
+	return func() { s.removeAny(&x.anyIn, l) }
 }
 
 // PrependAny adds a listener like OnAny, called before the others.
 func (s *Socket) PrependAny(fn func(event string, args Args)) (remove func()) {
 	l := &anyListener{fn: fn}
 	s.mu.Lock()
-	s.anyIn = append([]*anyListener{l}, s.anyIn...)
+	x := s.extrasLocked()
+	x.anyIn = append([]*anyListener{l}, x.anyIn...)
 	s.mu.Unlock()
-	return func() { s.removeAny(&s.anyIn, l) }
+	return func() { s.removeAny(&x.anyIn, l) }
 }
 
 // OffAny removes every listener added with OnAny or PrependAny.
 func (s *Socket) OffAny() {
 	s.mu.Lock()
-	s.anyIn = nil
+	if s.more != nil {
+		s.more.anyIn = nil
+	}
 	s.mu.Unlock()
 }
 
@@ -223,9 +255,10 @@ func (s *Socket) OffAny() {
 func (s *Socket) OnAnyOutgoing(fn func(event string, args []any)) (remove func()) {
 	l := &outListener{fn: fn}
 	s.mu.Lock()
-	s.anyOut = append(s.anyOut, l)
+	x := s.extrasLocked()
+	x.anyOut = append(x.anyOut, l)
 	s.mu.Unlock()
-	return func() { removeListener(s, &s.anyOut, l) }
+	return func() { removeListener(s, &x.anyOut, l) }
 }
 
 // PrependAnyOutgoing adds a listener like OnAnyOutgoing, called before
@@ -233,16 +266,19 @@ func (s *Socket) OnAnyOutgoing(fn func(event string, args []any)) (remove func()
 func (s *Socket) PrependAnyOutgoing(fn func(event string, args []any)) (remove func()) {
 	l := &outListener{fn: fn}
 	s.mu.Lock()
-	s.anyOut = append([]*outListener{l}, s.anyOut...)
+	x := s.extrasLocked()
+	x.anyOut = append([]*outListener{l}, x.anyOut...)
 	s.mu.Unlock()
-	return func() { removeListener(s, &s.anyOut, l) }
+	return func() { removeListener(s, &x.anyOut, l) }
 }
 
 // OffAnyOutgoing removes every listener added with OnAnyOutgoing or
 // PrependAnyOutgoing.
 func (s *Socket) OffAnyOutgoing() {
 	s.mu.Lock()
-	s.anyOut = nil
+	if s.more != nil {
+		s.more.anyOut = nil
+	}
 	s.mu.Unlock()
 }
 
@@ -265,7 +301,8 @@ func removeListener[T comparable](s *Socket, list *[]T, l T) {
 // goes to the OnError handlers.
 func (s *Socket) Use(mw func(event string, args Args) error) {
 	s.mu.Lock()
-	s.middlewares = append(s.middlewares, mw)
+	x := s.extrasLocked()
+	x.middlewares = append(x.middlewares, mw)
 	s.mu.Unlock()
 }
 
@@ -273,7 +310,8 @@ func (s *Socket) Use(mw func(event string, args Args) error) {
 // while Rooms still reports its rooms.
 func (s *Socket) OnDisconnecting(fn func(reason string)) {
 	s.mu.Lock()
-	s.onDisconnecting = append(s.onDisconnecting, fn)
+	x := s.extrasLocked()
+	x.onDisconnecting = append(x.onDisconnecting, fn)
 	s.mu.Unlock()
 }
 
@@ -289,7 +327,8 @@ func (s *Socket) OnDisconnect(fn func(reason string)) {
 // and for arguments that do not decode for a handler (*ArgumentError).
 func (s *Socket) OnError(fn func(err error)) {
 	s.mu.Lock()
-	s.onError = append(s.onError, fn)
+	x := s.extrasLocked()
+	x.onError = append(x.onError, fn)
 	s.mu.Unlock()
 }
 
@@ -373,7 +412,7 @@ func (s *Socket) emit(event string, args []any, volatile, withAck bool, id uint6
 		return fmt.Errorf("%w: %q", ErrReservedEvent, event)
 	}
 	s.mu.Lock()
-	outL := s.anyOut
+	outL := s.viewLocked().anyOut
 	s.mu.Unlock()
 	for _, l := range outL {
 		l.fn(event, args)
@@ -556,7 +595,8 @@ func (s *Socket) handleEvent(event string, args Args, ack Ack) {
 		s.mu.Unlock()
 		return
 	}
-	mws, anyIn, hs := s.middlewares, s.anyIn, s.handlers.get(event)
+	x := s.viewLocked()
+	mws, anyIn, hs := x.middlewares, x.anyIn, s.handlers.get(event)
 	s.mu.Unlock()
 	for _, mw := range mws {
 		if err := mw(event, args); err != nil {
@@ -576,7 +616,7 @@ func (s *Socket) handleEvent(event string, args Args, ack Ack) {
 
 func (s *Socket) reportError(err error) {
 	s.mu.Lock()
-	fns := s.onError
+	fns := s.viewLocked().onError
 	s.mu.Unlock()
 	if len(fns) == 0 {
 		log := s.nsp.srv.opts.Logger
@@ -624,7 +664,7 @@ func (s *Socket) onClose(reason string, _ bool) {
 	s.conn.removeSocket(s)
 	s.queue.push(funcTask(func() {
 		s.mu.Lock()
-		before, after := s.onDisconnecting, s.onDisconnect
+		before, after := s.viewLocked().onDisconnecting, s.onDisconnect
 		s.mu.Unlock()
 		for _, fn := range before {
 			fn(reason)
