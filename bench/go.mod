@@ -7,6 +7,7 @@ replace github.com/gosio/gosio => ../
 require (
 	github.com/coder/websocket v1.8.15
 	github.com/gosio/gosio v0.0.0-00010101000000-000000000000
+	github.com/lesismal/nbio v1.6.8
 	github.com/redis/rueidis v1.0.80
 	github.com/zishang520/socket.io/servers/socket/v3 v3.0.6
 )

@@ -38,6 +38,7 @@ var suts = []sut{
 	}},
 	{"zishang520", func(bin, addr string) []string { return []string{filepath.Join(bin, "zishang-server"), "-addr", addr} }},
 	{"raw", func(bin, addr string) []string { return []string{filepath.Join(bin, "raw-server"), "-addr", addr} }},
+	{"floor", func(bin, addr string) []string { return []string{filepath.Join(bin, "floor-server"), "-addr", addr} }},
 }
 
 // A scenario is one loadgen scenario, with the servers it applies to.
@@ -50,7 +51,7 @@ type scenario struct {
 var profiles = map[string][]scenario{
 	"compare": {
 		{name: "idle"}, {name: "echo"}, {name: "bcast1k"}, {name: "bcast10k"}, {name: "rooms"},
-		{name: "binary"}, {name: "slow", skip: []string{"raw"}}, {name: "fastread", skip: []string{"raw"}}, {name: "polling", skip: []string{"raw"}},
+		{name: "binary"}, {name: "slow", skip: []string{"raw", "floor"}}, {name: "fastread", skip: []string{"raw", "floor"}}, {name: "polling", skip: []string{"raw", "floor"}},
 		{name: "bcast-machine", unpinned: true},
 	},
 	"smoke": {{name: "idle"}, {name: "echo"}, {name: "bcast1k"}},

@@ -10,7 +10,7 @@ import (
 
 // Plots are written as plain SVG, with no plotting dependency.
 
-var palette = map[string]string{"gosio": "#1f77b4", "node": "#2ca02c", "zishang520": "#d62728", "raw": "#7f7f7f"}
+var palette = map[string]string{"gosio": "#1f77b4", "node": "#2ca02c", "zishang520": "#d62728", "raw": "#7f7f7f", "floor": "#000000"}
 
 func colorOf(name string) string {
 	if c, ok := palette[name]; ok {
