@@ -48,7 +48,7 @@ func (s *Session) onPingV3() {
 		s.mu.Unlock()
 		return
 	}
-	s.nextPing = time.Now().Add(s.srv.opts.PingInterval)
+	s.nextPing = s.since(time.Now()) + s.srv.opts.PingInterval
 	s.timer.Reset(s.srv.opts.PingInterval + s.srv.opts.PingTimeout)
 	s.enqueueLocked(pongMessage)
 	s.mu.Unlock()

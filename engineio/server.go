@@ -193,7 +193,6 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, q map[strin
 		info: newRequestInfo(r, q, now),
 		b64:  q["b64"] != nil,
 		eio3: eio3,
-		done: make(chan struct{}),
 		ctr:  srv.stats.shard(),
 	}
 	upgrades := []string{}

@@ -26,10 +26,15 @@ type RequestInfo struct {
 }
 
 func newRequestInfo(r *http.Request, q url.Values, now time.Time) RequestInfo {
+	uri := r.URL.RequestURI()
+	if uri == r.RequestURI {
+		// The request line's, which the query's strings keep anyway.
+		uri = r.RequestURI
+	}
 	return RequestInfo{
 		Header:     r.Header, // not cloned: nothing writes to it after the request is read
 		Query:      q,
-		URL:        r.URL.RequestURI(),
+		URL:        uri,
 		Host:       r.Host,
 		RemoteAddr: r.RemoteAddr,
 		Secure:     r.TLS != nil,
@@ -63,25 +68,33 @@ const (
 // slow callback slows down only its own session.
 //
 // Send and Close are safe for concurrent use and never block on the network.
+//
+// Its fields are ordered so that the small ones share words: a session is
+// the largest object an idle connection keeps.
 type Session struct {
 	srv  *Server
 	id   string
 	info RequestInfo
-	b64  bool // the client asked for binary as base64 text on WebSocket
-	eio3 bool // Engine.IO protocol v3 (see eio3.go)
 	ctr  *counters
 
 	onMessage atomic.Pointer[func(data []byte, binary bool)]
 	onClose   atomic.Pointer[func(reason string, err error)]
-	notified  atomic.Bool // the OnClose function was called
-	closeErr  error       // set with reason, under mu
-	done      chan struct{}
+	closeErr  error         // set with reason, under mu
+	done      chan struct{} // made by Done, or nil: closed with the session
+	b64       bool          // the client asked for binary as base64 text on WebSocket
+	eio3      bool          // Engine.IO protocol v3 (see eio3.go)
+	notified  atomic.Bool   // the OnClose function was called
 
 	mu        sync.Mutex
 	closed    bool
+	transport transportKind
+	posting   bool
+	flushing  bool // a flusher goroutine owns the WebSocket writes
+	pooled    bool // waits in the server's writePool
+	probed    bool // the probe answered 2probe
+	awaitPong bool
 	reason    string
 	owed      *Message // after a close: what the next polling GET receives
-	transport transportKind
 	queue     []*Message
 	spare     []*Message // recycled backing array for queue
 	queued    int        // bytes queued or being written
@@ -94,23 +107,23 @@ type Session struct {
 	slowMark  uint64
 	slowTimer *time.Timer
 
-	poll    *pollWaiter // pending GET
-	posting bool
+	poll *pollWaiter // pending GET
 
-	ws       wsConn // ws.raw is nil with compression or b64
-	head     []byte // the unwritten end of a frame a sender began; its flusher holds ws.raw.gate
-	flushing bool   // a flusher goroutine owns the WebSocket writes
-	pooled   bool   // waits in the server's writePool
+	ws   wsConn // ws.raw is nil with compression or b64
+	head []byte // the unwritten end of a frame a sender began; its flusher holds ws.raw.gate
 
 	probe        wsConn // WebSocket upgrading this polling session
-	probed       bool   // the probe answered 2probe
 	upgradeTimer *time.Timer
 
-	timer        *time.Timer // heartbeat, then lingering after a polling close
-	awaitPong    bool
-	nextPing     time.Time // when the next ping is due
-	pongDeadline time.Time // when the pending ping expires
+	// The heartbeat's times are since info.Time (monotonic), which takes
+	// a third of the room of a time.Time.
+	timer        *time.Timer   // heartbeat, then lingering after a polling close
+	nextPing     time.Duration // when the next ping is due
+	pongDeadline time.Duration // when the pending ping expires
 }
+
+// since returns how long after the session opened t is.
+func (s *Session) since(t time.Time) time.Duration { return t.Sub(s.info.Time) }
 
 // ID returns the session id (20 characters).
 func (s *Session) ID() string { return s.id }
@@ -158,7 +171,21 @@ func (s *Session) notifyClose(reason string, err error) {
 }
 
 // Done returns a channel closed when the session has closed.
-func (s *Session) Done() <-chan struct{} { return s.done }
+func (s *Session) Done() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.done == nil {
+		// Made on first use: most sessions are never asked.
+		if s.closed {
+			return closedChan
+		}
+		s.done = make(chan struct{})
+	}
+	return s.done
+}
+
+// closedChan is the Done channel of a session closed before it was asked.
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 // Send queues m for the client without blocking. It returns ErrClosed after
 // the session closed and ErrSlowClient when m would pass the hard bound of
@@ -341,7 +368,9 @@ func (s *Session) closeLocked(reason string, err error, kind closeKind) {
 	if l := s.srv.opts.Logger; l.Enabled(context.Background(), slog.LevelDebug) {
 		l.Debug("engineio: session closed", "sid", s.id, "reason", reason, "err", err)
 	}
-	close(s.done)
+	if s.done != nil {
+		close(s.done)
+	}
 	if s.upgradeTimer != nil {
 		s.upgradeTimer.Stop()
 	}
@@ -424,7 +453,7 @@ func (s *Session) closeWith(reason string, err error, kind closeKind) {
 
 // startHeartbeat arms the session's timer for the first ping.
 func (s *Session) startHeartbeat(now time.Time) {
-	s.nextPing = now.Add(s.srv.opts.PingInterval)
+	s.nextPing = s.since(now) + s.srv.opts.PingInterval
 	s.timer = time.AfterFunc(s.srv.opts.PingInterval, s.onTimer)
 }
 
@@ -448,25 +477,25 @@ func (s *Session) onTimer() {
 	}
 	if s.eio3 {
 		// The client pings (see onPingV3): wait for the deadline.
-		s.timer.Reset(s.nextPing.Add(s.srv.opts.PingTimeout).Sub(now))
+		s.timer.Reset(s.nextPing + s.srv.opts.PingTimeout - s.since(now))
 		s.mu.Unlock()
 		return
 	}
-	if !s.awaitPong && !now.Before(s.nextPing) {
+	if !s.awaitPong && s.since(now) >= s.nextPing {
 		s.awaitPong = true
-		s.pongDeadline = now.Add(s.srv.opts.PingTimeout)
+		s.pongDeadline = s.since(now) + s.srv.opts.PingTimeout
 		if s.transport == polling && s.poll == nil {
 			// The client sees this ping only when it polls: count from
 			// when the ping was due, so that a late timer cannot keep a
 			// silent client alive past PingInterval+PingTimeout.
-			s.pongDeadline = s.nextPing.Add(s.srv.opts.PingTimeout)
+			s.pongDeadline = s.nextPing + s.srv.opts.PingTimeout
 		}
 		s.enqueueLocked(pingMessage)
 	}
 	if s.awaitPong {
-		s.timer.Reset(s.pongDeadline.Sub(now))
+		s.timer.Reset(s.pongDeadline - s.since(now))
 	} else {
-		s.timer.Reset(s.nextPing.Sub(now))
+		s.timer.Reset(s.nextPing - s.since(now))
 	}
 	s.mu.Unlock()
 }
@@ -475,9 +504,9 @@ func (s *Session) onTimer() {
 // whether or not the timer has fired yet.
 func (s *Session) expiredLocked(now time.Time) bool {
 	if s.awaitPong {
-		return !now.Before(s.pongDeadline)
+		return s.since(now) >= s.pongDeadline
 	}
-	return !now.Before(s.nextPing.Add(s.srv.opts.PingTimeout))
+	return s.since(now) >= s.nextPing+s.srv.opts.PingTimeout
 }
 
 // onPong records a pong and schedules the next ping.
@@ -486,7 +515,7 @@ func (s *Session) onPong() {
 	if !s.closed && s.awaitPong {
 		now := time.Now()
 		s.awaitPong = false
-		s.nextPing = now.Add(s.srv.opts.PingInterval)
+		s.nextPing = s.since(now) + s.srv.opts.PingInterval
 		s.timer.Reset(s.srv.opts.PingInterval)
 	}
 	s.mu.Unlock()
