@@ -271,9 +271,11 @@ func (s *ClientSocket) OffAny() {
 }
 
 // OnAnyOutgoing adds a listener called with every event the socket sends,
-// when it is sent: at once, or when the socket connects for an event
-// emitted while disconnected. It returns a function that removes the
-// listener.
+// once it is sent (at once, or when the socket connects for an event
+// emitted while disconnected), in the socket's handler order: after the
+// handler that emitted it returns, and before the handlers of anything
+// that arrives after it, its reply among them. It returns a function that
+// removes the listener.
 func (s *ClientSocket) OnAnyOutgoing(fn func(event string, args []any)) (remove func()) {
 	l := &outListener{fn: fn}
 	s.m.mu.Lock()
@@ -664,7 +666,7 @@ func (s *ClientSocket) onConnectLocked(sid, pid string) {
 	s.receiveBuffer = nil
 	for _, op := range s.sendBuffer {
 		m.sendLocked(op.frames, false)
-		s.notifyOutgoingLocked(op, true)
+		s.notifyOutgoingLocked(op)
 	}
 	s.sendBuffer = nil
 	s.drainQueueLocked(true)
@@ -821,21 +823,18 @@ func (s *ClientSocket) onAckLocked(p *parser.Packet) {
 	a.fn(args, err)
 }
 
-// notifyOutgoingLocked queues or calls the OnAnyOutgoing listeners for a
-// sent packet: queued when the packet leaves the send buffer.
-func (s *ClientSocket) notifyOutgoingLocked(op *outPacket, queued bool) func() {
+// notifyOutgoingLocked queues the OnAnyOutgoing listeners of a packet that
+// was just sent with the socket's handlers: before the listeners of
+// anything that arrives after it left, such as its reply, as in Node,
+// where they run before the packet is written.
+func (s *ClientSocket) notifyOutgoingLocked(op *outPacket) {
 	if len(s.anyOut) == 0 {
-		return nil
+		return
 	}
 	ls := s.anyOut
-	call := func() {
+	s.m.dispatchLocked(func() {
 		for _, l := range ls {
 			l.fn(op.event, op.args)
 		}
-	}
-	if queued {
-		s.m.dispatchLocked(call)
-		return nil
-	}
-	return call
+	})
 }

@@ -180,11 +180,8 @@ func (s *ClientSocket) emitEvent(o EmitOperator, event string, args []any, done 
 		return func() { s.abandon(q) }, nil
 	}
 	op := s.newPacketLocked(event, args, data, atts, timeout, done, true)
-	notify := s.sendPacketLocked(op, o.volatile)
+	s.sendPacketLocked(op, o.volatile)
 	m.mu.Unlock()
-	if notify != nil {
-		notify()
-	}
 	return func() { s.dropAck(op) }, nil
 }
 
@@ -209,17 +206,14 @@ func (s *ClientSocket) newPacketLocked(event string, args []any, data json.RawMe
 }
 
 // sendPacketLocked sends op if the socket is connected, else buffers it
-// or, when volatile, drops it. It returns the call of the OnAnyOutgoing
-// listeners to make outside the lock, if any.
-func (s *ClientSocket) sendPacketLocked(op *outPacket, volatile bool) func() {
+// or, when volatile, drops it.
+func (s *ClientSocket) sendPacketLocked(op *outPacket, volatile bool) {
 	switch {
 	case s.connected && s.m.sendLocked(op.frames, volatile):
-		return s.notifyOutgoingLocked(op, false)
+		s.notifyOutgoingLocked(op)
 	case volatile:
-		return nil
 	default:
 		s.sendBuffer = append(s.sendBuffer, op)
-		return nil
 	}
 }
 
@@ -297,9 +291,7 @@ func (s *ClientSocket) drainQueueLocked(force bool) {
 		s.onQueueAckLocked(q, op, args, err)
 	}, q.timeout > 0)
 	q.attempt = op
-	if notify := s.sendPacketLocked(op, false); notify != nil {
-		s.m.dispatchLocked(notify)
-	}
+	s.sendPacketLocked(op, false)
 }
 
 // onQueueAckLocked ends an attempt of the queue's head: it succeeded,
