@@ -104,6 +104,26 @@ func mxStart(t *testing.T, impl, kind, redisAddr, name string) *mxNode {
 // js/node-with-opts.mjs, which runs the reference node unchanged.
 func mxStartOpts(t *testing.T, impl, kind, redisAddr, name, opts string) *mxNode {
 	t.Helper()
+	// The ports are free when picked, but another test's process can take
+	// them before this node listens: such a node is started again on
+	// other ports.
+	for attempt := 1; ; attempt++ {
+		n, inUse := mxTryStart(t, impl, kind, redisAddr, name, opts)
+		if n != nil {
+			return n
+		}
+		if !inUse || attempt == 3 {
+			t.Fatalf("%s (%s) did not get ready", name, impl)
+		}
+		t.Logf("%s (%s): its port was taken before it listened; starting it again", name, impl)
+	}
+}
+
+// mxTryStart starts a node on a pair of free ports and waits for its ready
+// line. It returns nil, and whether the node failed because its address
+// was in use, when the node exited first.
+func mxTryStart(t *testing.T, impl, kind, redisAddr, name, opts string) (*mxNode, bool) {
+	t.Helper()
 	peers, goNode := mxSetup(t)
 	n := &mxNode{name: name, impl: impl, port: mxFreePortPair(t), stderr: &syncWriter{b: &bytes.Buffer{}}}
 	args := []string{"--port", strconv.Itoa(n.port), "--redis", "redis://" + redisAddr, "--adapter", kind, "--name", name}
@@ -140,7 +160,9 @@ func mxStartOpts(t *testing.T, impl, kind, redisAddr, name, opts string) *mxNode
 		}
 	})
 	ready := make(chan string, 1)
+	ended := make(chan struct{}) // stdout closed: the node exited
 	go func() {
+		defer close(ended)
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
 			if strings.Contains(sc.Text(), `"ready":true`) {
@@ -153,10 +175,20 @@ func mxStartOpts(t *testing.T, impl, kind, redisAddr, name, opts string) *mxNode
 		if !strings.Contains(line, `"impl":"`+impl+`"`) {
 			t.Fatalf("%s: ready line %s", name, line)
 		}
+		return n, false
+	case <-ended:
+		select {
+		case <-ready: // the ready line came just before the end
+			t.Fatalf("%s (%s) exited after getting ready; stderr:\n%s", name, impl, n.stderr)
+		default:
+		}
+		_ = n.cmd.Wait() // all of stderr copied (the Cleanup's Wait then returns at once)
+		t.Logf("%s (%s) exited before getting ready; stderr:\n%s", name, impl, n.stderr)
+		return nil, strings.Contains(n.stderr.String(), "address already in use")
 	case <-time.After(20 * time.Second):
 		t.Fatalf("%s (%s) did not get ready; stderr:\n%s", name, impl, n.stderr)
 	}
-	return n
+	return nil, false
 }
 
 type syncWriter struct {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -47,6 +49,7 @@ func mxSilent(t *testing.T, kind string, impls []string) {
 	if err := syscall.Kill(-silent.cmd.Process.Pid, syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
+	waitGroupStopped(t, silent.cmd.Process.Pid)
 	stopped := true
 	defer func() {
 		if stopped {
@@ -154,4 +157,47 @@ func rawCall(t *testing.T, n *mxNode, method, path string, body any) (int, map[s
 		m = map[string]any{"raw": string(b)}
 	}
 	return res.StatusCode, m
+}
+
+// waitGroupStopped waits until every thread of every process in the
+// process group pgid is stopped: kill returns once the signal is sent,
+// and a thread that was waiting for a CPU stops only when it runs again.
+func waitGroupStopped(t *testing.T, pgid int) {
+	t.Helper()
+	testutil.WaitUntil(t, 10*time.Second, "the silent node's group to stop", func() bool {
+		procs, _ := filepath.Glob("/proc/[0-9]*/stat")
+		found := false
+		for _, stat := range procs {
+			state, group, ok := procStat(stat)
+			if !ok || group != pgid {
+				continue
+			}
+			found = true
+			tasks, _ := filepath.Glob(filepath.Join(filepath.Dir(stat), "task", "*", "stat"))
+			for _, ts := range tasks {
+				if state, _, ok = procStat(ts); ok && state != 'T' && state != 't' {
+					return false
+				}
+			}
+		}
+		return found
+	})
+}
+
+// procStat reads the state and the process group from a /proc stat file.
+func procStat(path string) (state byte, pgrp int, ok bool) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, 0, false
+	}
+	i := bytes.LastIndexByte(b, ')') // the command name may hold spaces and parentheses
+	if i < 0 {
+		return 0, 0, false
+	}
+	f := strings.Fields(string(b[i+1:])) // state ppid pgrp ...
+	if len(f) < 3 || len(f[0]) != 1 {
+		return 0, 0, false
+	}
+	g, err := strconv.Atoi(f[2])
+	return f[0][0], g, err == nil
 }
