@@ -6,22 +6,21 @@ import (
 	"math"
 	"reflect"
 	"strconv"
-	"strings"
 	"sync"
-	"unicode"
 	"unicode/utf8"
 
+	"github.com/gosio/gosio/internal/jsonfields"
 	"github.com/gosio/gosio/internal/msgpack"
 )
 
-// Structs of plain fields are written to msgpack directly, with what
-// encoding/json would name and omit, from a plan made once per type.
-// A struct qualifies when it has at most 15 exported fields, none
-// embedded, each of kind bool, string, an integer or float64, with no
-// ",string" option, no name JavaScript would reorder (an array index) or
-// treat specially (__proto__), no two with one name, and neither the
-// struct nor a field type marshals itself (json.Marshaler,
-// encoding.TextMarshaler). Anything else goes through encoding/json.
+// Structs of plain fields are written to msgpack directly, with the
+// fields encoding/json would write (jsonfields.Of), from a plan made once
+// per type. A struct qualifies when it writes at most 15 fields, embeds
+// none, each of kind bool, string, an integer or float64, with no
+// ",string" or ",omitzero" option, no name JavaScript would reorder (an
+// array index) or treat specially (__proto__), and neither the struct nor
+// a field type marshals itself (json.Marshaler, encoding.TextMarshaler).
+// Anything else goes through encoding/json.
 
 type structField struct {
 	index     int
@@ -56,43 +55,27 @@ func planOf(t reflect.Type) *structPlan {
 	return p
 }
 
+// makePlan plans the fields encoding/json writes for t (jsonfields.Of),
+// or refuses t when it does not qualify.
 func makePlan(t reflect.Type) *structPlan {
 	no := &structPlan{}
-	if marshalsItself(t) || t.NumField() > 15 {
+	if marshalsItself(t) {
+		return no
+	}
+	for i := range t.NumField() {
+		if t.Field(i).Anonymous {
+			return no
+		}
+	}
+	fs := jsonfields.Of(t)
+	if len(fs) > 15 {
 		return no
 	}
 	p := &structPlan{ok: true}
-	seen := map[string]bool{}
-	for i := range t.NumField() {
-		f := t.Field(i)
-		if f.Anonymous {
+	for _, f := range fs {
+		if f.Quoted || f.OmitZero || f.Name == "__proto__" || isArrayIndex(f.Name) {
 			return no
 		}
-		if !f.IsExported() {
-			continue
-		}
-		tag := f.Tag.Get("json")
-		if tag == "-" {
-			continue
-		}
-		name, opts, _ := strings.Cut(tag, ",")
-		if name == "" {
-			name = f.Name
-		}
-		omit := false
-		for o := range strings.SplitSeq(opts, ",") {
-			switch o {
-			case "omitempty":
-				omit = true
-			case "":
-			default:
-				return no // ",string" and options to come
-			}
-		}
-		if !validTagName(name) || name == "__proto__" || isArrayIndex(name) || seen[name] {
-			return no
-		}
-		seen[name] = true
 		switch f.Type.Kind() {
 		case reflect.Bool, reflect.String, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float64:
@@ -102,25 +85,9 @@ func makePlan(t reflect.Type) *structPlan {
 		if marshalsItself(f.Type) {
 			return no
 		}
-		p.fields = append(p.fields, structField{index: i, name: string(msgpack.AppendString(nil, name)), kind: f.Type.Kind(), omitEmpty: omit})
+		p.fields = append(p.fields, structField{index: f.Index[0], name: string(msgpack.AppendString(nil, f.Name)), kind: f.Type.Kind(), omitEmpty: f.OmitEmpty})
 	}
 	return p
-}
-
-// validTagName is encoding/json's test of a tag name (it uses the
-// field's name instead of an invalid one): such a struct is not planned.
-func validTagName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, c := range s {
-		switch {
-		case strings.ContainsRune("!#$%&()*+-./:;<=>?@[]^_{|}~ ", c):
-		case !unicode.IsLetter(c) && !unicode.IsDigit(c):
-			return false
-		}
-	}
-	return true
 }
 
 // isArrayIndex reports whether JavaScript orders key s before the others

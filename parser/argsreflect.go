@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/gosio/gosio/internal/jsonfields"
 )
 
 // MarshalArgs walks the values encoding/json would otherwise marshal whole
@@ -56,8 +58,8 @@ func reaches(t reflect.Type, seen map[reflect.Type]bool) bool {
 	case reflect.Pointer, reflect.Array, reflect.Map:
 		return reaches(t.Elem(), seen)
 	case reflect.Struct:
-		for _, f := range structFields(t) {
-			if reaches(f.typ, seen) {
+		for _, f := range jsonfields.Of(t) {
+			if reaches(f.Type, seen) {
 				return true
 			}
 		}
@@ -215,9 +217,9 @@ func (e *argEncoder) structValue(v reflect.Value, depth int) error {
 	e.buf = append(e.buf, '{')
 	first := true
 fields:
-	for _, f := range structFields(v.Type()) {
+	for _, f := range jsonfields.Of(v.Type()) {
 		fv := v
-		for _, i := range f.index {
+		for _, i := range f.Index {
 			if fv.Kind() == reflect.Pointer {
 				if fv.IsNil() {
 					continue fields // a nil embedded pointer has no fields
@@ -226,16 +228,16 @@ fields:
 			}
 			fv = fv.Field(i)
 		}
-		if f.omitEmpty && isEmpty(fv) || f.omitZero && isZero(fv) {
+		if f.OmitEmpty && isEmpty(fv) || f.OmitZero && isZero(fv) {
 			continue
 		}
 		if !first {
 			e.buf = append(e.buf, ',')
 		}
 		first = false
-		e.buf = appendString(e.buf, f.name)
+		e.buf = appendString(e.buf, f.Name)
 		e.buf = append(e.buf, ':')
-		if f.quoted {
+		if f.Quoted {
 			if err := e.quoted(fv, depth); err != nil {
 				return err
 			}
@@ -283,124 +285,4 @@ func isZero(v reflect.Value) bool {
 		return z.IsZero()
 	}
 	return v.IsZero()
-}
-
-// A structField is a field encoding/json writes.
-type structField struct {
-	name                        string
-	index                       []int
-	typ                         reflect.Type
-	tagged                      bool
-	omitEmpty, omitZero, quoted bool
-}
-
-var fieldCache sync.Map // reflect.Type -> []structField
-
-// structFields returns the fields of struct type t that encoding/json
-// writes, in its order, with the fields of embedded structs promoted under
-// the same rules: the shallowest field of a name wins, then the tagged
-// one; a tie drops the name.
-func structFields(t reflect.Type) []structField {
-	if fs, ok := fieldCache.Load(t); ok {
-		return fs.([]structField)
-	}
-	type level struct {
-		t     reflect.Type
-		index []int
-	}
-	var all []structField
-	next := []level{{t: t}}
-	visited := map[reflect.Type]bool{}
-	for len(next) > 0 {
-		current := next
-		next = nil
-		count := map[reflect.Type]int{}
-		for _, l := range current {
-			count[l.t]++
-		}
-		for _, l := range current {
-			if visited[l.t] {
-				continue
-			}
-			visited[l.t] = true
-			for i := range l.t.NumField() {
-				sf := l.t.Field(i)
-				ft := sf.Type
-				if sf.Anonymous {
-					if ft.Kind() == reflect.Pointer {
-						ft = ft.Elem()
-					}
-					if !sf.IsExported() && ft.Kind() != reflect.Struct {
-						continue
-					}
-				} else if !sf.IsExported() {
-					continue
-				}
-				tag := sf.Tag.Get("json")
-				if tag == "-" {
-					continue
-				}
-				name, opts, _ := strings.Cut(tag, ",")
-				index := append(slices.Clip(l.index), i)
-				if name == "" && sf.Anonymous && ft.Kind() == reflect.Struct {
-					next = append(next, level{t: ft, index: index})
-					continue
-				}
-				f := structField{name: name, index: index, typ: sf.Type, tagged: name != ""}
-				if name == "" {
-					f.name = sf.Name
-				}
-				for o := range strings.SplitSeq(opts, ",") {
-					switch o {
-					case "omitempty":
-						f.omitEmpty = true
-					case "omitzero":
-						f.omitZero = true
-					case "string":
-						switch ft.Kind() {
-						case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-							reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
-							reflect.Float32, reflect.Float64, reflect.String:
-							f.quoted = true
-						}
-					}
-				}
-				all = append(all, f)
-				if count[l.t] > 1 {
-					all = append(all, f) // reached twice at one depth: a tie
-				}
-			}
-		}
-	}
-	// Keep the dominant field of each name, then restore the index order.
-	slices.SortStableFunc(all, func(a, b structField) int {
-		if c := strings.Compare(a.name, b.name); c != 0 {
-			return c
-		}
-		if c := len(a.index) - len(b.index); c != 0 {
-			return c
-		}
-		if a.tagged != b.tagged {
-			if a.tagged {
-				return -1
-			}
-			return 1
-		}
-		return slices.Compare(a.index, b.index)
-	})
-	out := make([]structField, 0, len(all))
-	for i := 0; i < len(all); {
-		j := i + 1
-		for j < len(all) && all[j].name == all[i].name {
-			j++
-		}
-		group := all[i:j]
-		if len(group) == 1 || len(group[1].index) > len(group[0].index) || group[0].tagged && !group[1].tagged {
-			out = append(out, group[0])
-		}
-		i = j
-	}
-	slices.SortFunc(out, func(a, b structField) int { return slices.Compare(a.index, b.index) })
-	fs, _ := fieldCache.LoadOrStore(t, out)
-	return fs.([]structField)
 }
