@@ -30,6 +30,7 @@ done <<'LIST'
 ./socketio FuzzRecoveryAuth
 ./socketio FuzzEventName
 ./socketio FuzzHandshakeUnmarshalJSON
+./socketio FuzzHandshakeFastPath
 # codecs and cluster messages
 ./parser FuzzValidJSON
 ./parser FuzzDecode
@@ -42,6 +43,11 @@ done <<'LIST'
 ./internal/msgpack FuzzToJSON
 ./internal/msgpack FuzzReader
 ./adapter/redis FuzzMessages
+./adapter/redis FuzzWireSocketsOnePass
+./internal/clusterwire FuzzRoomsMatchesEncodingJSON
+./internal/jsonscan FuzzSkipMatchesValid
+./internal/jsonscan FuzzStringMatchesUnmarshal
+./internal/jsonscan FuzzWalkMatchesValid
 ./helper FuzzDecodeRooms
 # client (engineio/client*, socketio/client*)
 ./engineio FuzzClientHandshake

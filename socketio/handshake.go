@@ -14,6 +14,7 @@ import (
 
 	"github.com/gosio/gosio/engineio"
 	"github.com/gosio/gosio/internal/clusterwire"
+	"github.com/gosio/gosio/internal/jsonscan"
 )
 
 // Handshake is what the server knows of a socket's connection, as plain
@@ -442,19 +443,12 @@ func parseJSDate(s string) (time.Time, bool) {
 // value, and host goes to Host. Time is issued's instant in the zone time
 // names; without issued, time itself (to the second).
 func (h *Handshake) UnmarshalJSON(b []byte) error {
-	var w struct {
-		Headers map[string]any  `json:"headers"`
-		Time    string          `json:"time"`
-		Address string          `json:"address"`
-		XDomain bool            `json:"xdomain"`
-		Secure  bool            `json:"secure"`
-		Issued  *float64        `json:"issued"`
-		URL     string          `json:"url"`
-		Query   map[string]any  `json:"query"`
-		Auth    json.RawMessage `json:"auth"`
-	}
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
+	var w wireHandshake
+	if !handshakeFastPath || !w.decodeFast(b) {
+		w = wireHandshake{}
+		if err := json.Unmarshal(b, &w); err != nil {
+			return err
+		}
 	}
 	h.Headers = make(http.Header, len(w.Headers))
 	h.Host = ""
@@ -488,6 +482,147 @@ func (h *Handshake) UnmarshalJSON(b []byte) error {
 	}
 	h.Address, h.XDomain, h.Secure, h.URL, h.Auth = w.Address, w.XDomain, w.Secure, w.URL, w.Auth
 	return nil
+}
+
+// wireHandshake is the JSON shape of a handshake, as Node writes
+// socket.handshake.
+type wireHandshake struct {
+	Headers map[string]any  `json:"headers"`
+	Time    string          `json:"time"`
+	Address string          `json:"address"`
+	XDomain bool            `json:"xdomain"`
+	Secure  bool            `json:"secure"`
+	Issued  *float64        `json:"issued"`
+	URL     string          `json:"url"`
+	Query   map[string]any  `json:"query"`
+	Auth    json.RawMessage `json:"auth"`
+}
+
+// handshakeFastPath turns decodeFast on (off only to measure the
+// encoding/json route in BenchmarkHandshakeUnmarshal).
+var handshakeFastPath = true
+
+var wireHandshakeKeys = [...]string{"headers", "time", "address", "xdomain", "secure", "issued", "url", "query", "auth"}
+
+// decodeFast decodes b in one pass when it has the shape Node writes
+// (each known key once, with the JSON type its field wants; headers and
+// query values strings or arrays of strings) and reports whether it did.
+// Anything else is left to encoding/json, which then gives the same w
+// (FuzzHandshakeFastPath) or the error.
+func (w *wireHandshake) decodeFast(b []byte) bool {
+	o := jsonscan.NewObject(b, 0)
+	var seen uint16
+	for key, at, ok := o.Next(); ok; key, at, ok = o.Next() {
+		k := -1
+		for i, name := range wireHandshakeKeys {
+			if key == name {
+				k = i
+				break
+			}
+			if strings.EqualFold(key, name) {
+				return false // encoding/json matches keys case-insensitively
+			}
+		}
+		if k >= 0 {
+			if seen&(1<<k) != 0 {
+				return false
+			}
+			seen |= 1 << k
+		}
+		var end int
+		var err error
+		switch k {
+		case 0:
+			w.Headers, end, err = stringsObject(b, at)
+		case 1:
+			w.Time, end, err = jsonscan.String(b, at)
+		case 2:
+			w.Address, end, err = jsonscan.String(b, at)
+		case 3:
+			w.XDomain, end, err = jsonBool(b, at)
+		case 4:
+			w.Secure, end, err = jsonBool(b, at)
+		case 5:
+			if c := b[at]; c != '-' && (c < '0' || c > '9') {
+				return false // null or another type: encoding/json decides
+			}
+			if end, err = jsonscan.Skip(b, at); err == nil {
+				var f float64
+				if f, err = strconv.ParseFloat(string(b[at:end]), 64); err == nil {
+					w.Issued = &f
+				}
+			}
+		case 6:
+			w.URL, end, err = jsonscan.String(b, at)
+		case 7:
+			w.Query, end, err = stringsObject(b, at)
+		case 8:
+			if end, err = jsonscan.Skip(b, at); err == nil {
+				w.Auth = append(json.RawMessage(nil), b[at:end]...)
+			}
+		default:
+			end, err = jsonscan.Skip(b, at)
+		}
+		if err != nil {
+			return false
+		}
+		o.Done(end)
+	}
+	end, err := o.End()
+	return err == nil && jsonscan.WS(b, end) == len(b)
+}
+
+// jsonBool reads true or false at b[i].
+func jsonBool(b []byte, i int) (bool, int, error) {
+	switch {
+	case bytes.HasPrefix(b[i:], []byte("true")):
+		return true, i + 4, nil
+	case bytes.HasPrefix(b[i:], []byte("false")):
+		return false, i + 5, nil
+	}
+	return false, 0, jsonscan.ErrSyntax
+}
+
+// stringsObject reads an object whose values are strings or arrays of
+// strings into the map encoding/json would make of it.
+func stringsObject(b []byte, i int) (map[string]any, int, error) {
+	o := jsonscan.NewObject(b, i)
+	m := map[string]any{}
+	for key, at, ok := o.Next(); ok; key, at, ok = o.Next() {
+		switch b[at] {
+		case '"':
+			s, end, err := jsonscan.String(b, at)
+			if err != nil {
+				return nil, 0, err
+			}
+			m[key] = s
+			o.Done(end)
+		case '[':
+			a := jsonscan.NewArray(b, at)
+			vals := []any{}
+			for vat, ok := a.Next(); ok; vat, ok = a.Next() {
+				if b[vat] != '"' {
+					return nil, 0, jsonscan.ErrSyntax
+				}
+				s, end, err := jsonscan.String(b, vat)
+				if err != nil {
+					return nil, 0, err
+				}
+				vals = append(vals, s)
+				a.Done(end)
+			}
+			end, err := a.End()
+			if err != nil {
+				return nil, 0, err
+			}
+			m[key] = vals
+			o.Done(end)
+		default:
+			return nil, 0, jsonscan.ErrSyntax
+		}
+	}
+	end, err := o.End()
+	return m, end, err
 }
 
 func stringValues(v any) []string {

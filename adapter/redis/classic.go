@@ -12,6 +12,7 @@ import (
 
 	"github.com/gosio/gosio/adapter"
 	"github.com/gosio/gosio/internal/clusterwire"
+	"github.com/gosio/gosio/internal/jsonscan"
 	"github.com/gosio/gosio/parser"
 )
 
@@ -25,7 +26,7 @@ type classicRequest struct {
 	Close       bool                  `json:"close"`
 	Data        json.RawMessage       `json:"data"`
 	Packet      json.RawMessage       `json:"packet"`
-	Sockets     []json.RawMessage     `json:"sockets"`
+	Sockets     wireSockets           `json:"sockets"`
 	ClientCount *int                  `json:"clientCount"`
 	SID         string                `json:"sid"`
 	Room        string                `json:"room"`
@@ -236,6 +237,29 @@ func (a *nsAdapter) publishClassicResponse(uid string, v parser.Value, asMsgpack
 }
 
 func (a *nsAdapter) onClassicResponse(m inbound) error {
+	if len(m.msg) > 0 && m.msg[0] == '{' {
+		// A fetchSockets response, the largest answers, in one pass.
+		if id, socks, ok := decodeFetchResponse([]byte(m.msg)); ok {
+			handled, found := false, false
+			a.withRequest(id, func(r *request) {
+				found = true
+				if r.typ != clusterwire.RemoteFetch {
+					return
+				}
+				handled = true
+				r.got++
+				for i := range socks {
+					r.sockets = append(r.sockets, socks[i].info(nil, "remote"))
+				}
+				if r.got >= r.expected {
+					r.finish()
+				}
+			})
+			if handled || !found {
+				return nil
+			}
+		}
+	}
 	v, err := clusterwire.Decode([]byte(m.msg))
 	if err != nil {
 		return err
@@ -259,11 +283,8 @@ func (a *nsAdapter) onClassicResponse(m inbound) error {
 		switch r.typ {
 		case clusterwire.RemoteFetch:
 			r.got++
-			for _, raw := range res.Sockets {
-				var ws wireSocket
-				if json.Unmarshal(raw, &ws) == nil {
-					r.sockets = append(r.sockets, ws.info(v.Attachments, "remote"))
-				}
+			for i := range res.Sockets {
+				r.sockets = append(r.sockets, res.Sockets[i].info(v.Attachments, "remote"))
 			}
 		case clusterwire.AllRooms:
 			r.got++
@@ -280,6 +301,37 @@ func (a *nsAdapter) onClassicResponse(m inbound) error {
 		}
 	})
 	return nil
+}
+
+// decodeFetchResponse reads, in one pass, a fetchSockets response in the
+// JSON form Node and gosio write: {"requestId":…,"sockets":[…]} and nothing
+// else. ok is false for any other message, left to the general path.
+func decodeFetchResponse(b []byte) (id string, socks wireSockets, ok bool) {
+	o := jsonscan.NewObject(b, 0)
+	var haveID, haveSockets bool
+	for key, at, more := o.Next(); more; key, at, more = o.Next() {
+		var end int
+		var err error
+		switch {
+		case key == "requestId" && !haveID && b[at] == '"':
+			id, end, err = jsonscan.String(b, at)
+			haveID = true
+		case key == "sockets" && !haveSockets && b[at] == '[':
+			socks, end, err = readWireSockets(b, at)
+			haveSockets = true
+		default:
+			return "", nil, false
+		}
+		if err != nil {
+			return "", nil, false
+		}
+		o.Done(end)
+	}
+	end, err := o.End()
+	if err != nil || jsonscan.WS(b, end) != len(b) || !haveID || !haveSockets {
+		return "", nil, false
+	}
+	return id, socks, true
 }
 
 func orNull(j json.RawMessage) json.RawMessage {

@@ -1,11 +1,14 @@
 package redis
 
 import (
+	"encoding/json"
 	"io"
 	"log/slog"
+	"slices"
 	"testing"
 
 	"github.com/gosio/gosio/internal/clusterwire"
+	"github.com/gosio/gosio/internal/jsonscan"
 )
 
 // fuzzAdapter returns a namespace adapter without Redis: what it publishes
@@ -59,5 +62,41 @@ func FuzzMessages(f *testing.F) {
 		}
 		sa := fuzzAdapter(t, shardedMode)
 		_ = sa.onShardedMessage(inbound{channel: clusterwire.BroadcastChannel(DefaultKey, "/"), msg: msg})
+	})
+}
+
+// FuzzWireSocketsOnePass: where the one-pass reader of fetchSockets
+// entries takes an input, encoding/json reads every entry the same.
+func FuzzWireSocketsOnePass(f *testing.F) {
+	for _, s := range []string{
+		`[]`, `[{"id":"a","handshake":{"headers":{}},"rooms":["a",1],"data":null}]`, `[{"ID":"a"}]`, `[{"id":1}]`,
+		`[{"id":"a","rooms":null,"x":[1,{}]},{"id":"b","data":{"k":"\u00e9"}}]`, `[{"id":"a","id":"b"}]`, `[1]`, `[{"rooms":[true]}]`,
+		fetchResponse("r", 2)[len(`{"requestId":"r","sockets":`) : len(fetchResponse("r", 2))-1],
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		b := []byte(s)
+		got, end, err := readWireSockets(b, 0)
+		if err != nil || jsonscan.WS(b, end) != len(b) {
+			return
+		}
+		var raws []json.RawMessage
+		if err := json.Unmarshal(b, &raws); err != nil {
+			t.Fatalf("one pass took %q, encoding/json: %v", s, err)
+		}
+		if len(raws) != len(got) {
+			t.Fatalf("%q: %d entries, encoding/json %d", s, len(got), len(raws))
+		}
+		for i, raw := range raws {
+			var w wireSocket
+			if err := json.Unmarshal(raw, &w); err != nil {
+				t.Fatalf("one pass took entry %q, encoding/json: %v", raw, err)
+			}
+			g := got[i]
+			if g.ID != w.ID || string(g.Handshake) != string(w.Handshake) || string(g.Data) != string(w.Data) || !slices.Equal(g.Rooms, w.Rooms) || (g.Rooms == nil) != (w.Rooms == nil) {
+				t.Fatalf("entry %q:\none pass %+v\nencoding/json %+v", raw, g, w)
+			}
+		}
 	})
 }

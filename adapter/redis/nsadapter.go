@@ -13,6 +13,7 @@ import (
 
 	"github.com/gosio/gosio/adapter"
 	"github.com/gosio/gosio/internal/clusterwire"
+	"github.com/gosio/gosio/internal/jsonscan"
 	"github.com/gosio/gosio/parser"
 )
 
@@ -480,6 +481,92 @@ type wireSocket struct {
 	Handshake json.RawMessage   `json:"handshake"`
 	Rooms     clusterwire.Rooms `json:"rooms"`
 	Data      json.RawMessage   `json:"data"`
+}
+
+// wireSockets is the sockets list of a fetchSockets response. It decodes
+// in one pass (readWireSockets) when the entries have the shape Node and
+// gosio write; otherwise each entry is decoded by encoding/json and those
+// that do not decode are skipped.
+type wireSockets []wireSocket
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (ws *wireSockets) UnmarshalJSON(b []byte) error {
+	if out, end, err := readWireSockets(b, 0); err == nil && jsonscan.WS(b, end) == len(b) {
+		*ws = out
+		return nil
+	}
+	var raws []json.RawMessage
+	if err := json.Unmarshal(b, &raws); err != nil {
+		return err
+	}
+	out := make(wireSockets, 0, len(raws))
+	for _, raw := range raws {
+		var w wireSocket
+		if json.Unmarshal(raw, &w) == nil {
+			out = append(out, w)
+		}
+	}
+	*ws = out
+	return nil
+}
+
+var wireSocketKeys = [...]string{"id", "handshake", "rooms", "data"}
+
+// readWireSockets reads the array of fetchSockets entries at b[i:] in one
+// pass, the handshakes and data as slices of b. It fails on any entry
+// encoding/json might read otherwise (a key in another case, an id that is
+// not a string), leaving those inputs to it.
+func readWireSockets(b []byte, i int) (wireSockets, int, error) {
+	a := jsonscan.NewArray(b, i)
+	var out wireSockets
+	for at, ok := a.Next(); ok; at, ok = a.Next() {
+		var w wireSocket
+		o := jsonscan.NewObject(b, at)
+		for key, vat, ok := o.Next(); ok; key, vat, ok = o.Next() {
+			end, err := 0, error(nil)
+			switch key {
+			case "id":
+				w.ID, end, err = jsonscan.String(b, vat)
+			case "handshake":
+				if end, err = jsonscan.Skip(b, vat); err == nil {
+					w.Handshake = b[vat:end:end]
+				}
+			case "rooms":
+				if b[vat] == 'n' {
+					if end, err = jsonscan.Skip(b, vat); err == nil {
+						w.Rooms = []string{}
+					}
+				} else {
+					w.Rooms, end, err = clusterwire.ReadRooms(b, vat)
+				}
+			case "data":
+				if end, err = jsonscan.Skip(b, vat); err == nil {
+					w.Data = b[vat:end:end]
+				}
+			default:
+				for _, k := range wireSocketKeys {
+					if strings.EqualFold(key, k) {
+						err = jsonscan.ErrSyntax // encoding/json would take it
+					}
+				}
+				if err == nil {
+					end, err = jsonscan.Skip(b, vat)
+				}
+			}
+			if err != nil {
+				return nil, 0, err
+			}
+			o.Done(end)
+		}
+		end, err := o.End()
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, w)
+		a.Done(end)
+	}
+	end, err := a.End()
+	return out, end, err
 }
 
 func (w *wireSocket) info(atts [][]byte, from string) adapter.SocketInfo {

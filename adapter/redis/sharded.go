@@ -30,7 +30,7 @@ type clusterData struct {
 	RequestID   string                `json:"requestId"`
 	Rooms       clusterwire.Rooms     `json:"rooms"`
 	Close       bool                  `json:"close"`
-	Sockets     []json.RawMessage     `json:"sockets"`
+	Sockets     wireSockets           `json:"sockets"`
 	ClientCount *int                  `json:"clientCount"`
 }
 
@@ -140,11 +140,8 @@ func (a *nsAdapter) onClusterMessage(typ int, uid string, data parser.Value, off
 		a.withRequest(d.RequestID, func(r *request) {
 			r.got++
 			if typ == clusterwire.MsgFetchSocketsResponse {
-				for _, raw := range d.Sockets {
-					var ws wireSocket
-					if json.Unmarshal(raw, &ws) == nil {
-						r.sockets = append(r.sockets, ws.info(data.Attachments, uid))
-					}
+				for i := range d.Sockets {
+					r.sockets = append(r.sockets, d.Sockets[i].info(data.Attachments, uid))
 				}
 			} else {
 				r.responses = append(r.responses, parser.Value{JSON: orNull(d.Packet), Attachments: data.Attachments})

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
+	"github.com/gosio/gosio/internal/jsonscan"
 	"github.com/gosio/gosio/internal/msgpack"
 	"github.com/gosio/gosio/parser"
 )
@@ -400,28 +401,55 @@ type Rooms []string
 
 // UnmarshalJSON implements json.Unmarshaler; null is an empty list.
 func (r *Rooms) UnmarshalJSON(b []byte) error {
-	var raw []json.RawMessage
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return err
-	}
-	out := make([]string, 0, len(raw))
-	for _, e := range raw {
-		if len(e) > 0 && e[0] == '"' {
-			var s string
-			if err := json.Unmarshal(e, &s); err != nil {
-				return err
-			}
-			out = append(out, s)
-			continue
-		}
-		var f float64
-		if err := json.Unmarshal(e, &f); err != nil {
+	if i := jsonscan.WS(b, 0); i < len(b) && b[i] == 'n' {
+		if end, err := jsonscan.Skip(b, i); err != nil || jsonscan.WS(b, end) != len(b) {
 			return ErrMalformed
 		}
-		out = append(out, strconv.FormatFloat(f, 'f', -1, 64))
+		*r = []string{}
+		return nil
+	}
+	out, end, err := ReadRooms(b, 0)
+	if err != nil {
+		return err
+	}
+	if jsonscan.WS(b, end) != len(b) {
+		return ErrMalformed
 	}
 	*r = out
 	return nil
+}
+
+// ReadRooms reads the JSON array of room names at b[i:] as Rooms does and
+// returns the offset just past it.
+func ReadRooms(b []byte, i int) ([]string, int, error) {
+	a := jsonscan.NewArray(b, i)
+	out := []string{}
+	for at, ok := a.Next(); ok; at, ok = a.Next() {
+		if b[at] == '"' {
+			s, end, err := jsonscan.String(b, at)
+			if err != nil {
+				return nil, 0, err
+			}
+			out = append(out, s)
+			a.Done(end)
+			continue
+		}
+		end, err := jsonscan.Skip(b, at)
+		if err != nil {
+			return nil, 0, err
+		}
+		var f float64
+		if err := json.Unmarshal(b[at:end], &f); err != nil {
+			return nil, 0, ErrMalformed
+		}
+		out = append(out, strconv.FormatFloat(f, 'f', -1, 64))
+		a.Done(end)
+	}
+	end, err := a.End()
+	if err != nil {
+		return nil, 0, err
+	}
+	return out, end, nil
 }
 
 // WireFlags is the flags object as received; unknown keys are ignored.
