@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/gosio/gosio/bench/internal/result"
@@ -273,6 +274,80 @@ min–max ranges that straddle 1.
 
 `
 
+// svgRel is the path of plot name relative to the report.
+func svgRel(c *config, name string) string {
+	rel, err := filepath.Rel(filepath.Dir(c.doc), filepath.Join(c.svgDir, name))
+	if err != nil {
+		return name
+	}
+	return rel
+}
+
+// scaled returns s with its figures multiplied by f.
+func scaled(s *stat, f float64) *stat {
+	if !s.ok() {
+		return s
+	}
+	return &stat{med: s.med * f, min: s.min * f, max: s.max * f, n: s.n}
+}
+
+// clusterPlots writes the cluster section's bar charts (median bars with
+// min–max whiskers) into c.svgDir and returns the files written, per
+// scenario.
+func clusterPlots(c *config, a *agg) map[string][]string {
+	out := map[string][]string{}
+	if c.svgDir == "" || os.MkdirAll(c.svgDir, 0o755) != nil {
+		return out
+	}
+	add := func(sc, name string, ch *barChart) {
+		path := filepath.Join(c.svgDir, name)
+		if ch.write(path) == nil {
+			if _, err := os.Stat(path); err == nil {
+				out[sc] = append(out[sc], name)
+			}
+		}
+	}
+	pair := []string{"gosio", "node"}
+	add("cbcast", "cluster-bcast.svg", &barChart{title: "Cluster broadcast, 2 nodes on one core, saturated", ylabel: "deliveries/s",
+		groups: []string{"classic", "sharded", "streams"}, servers: pair,
+		val: func(g, s string) *stat {
+			sc := "cbcast"
+			if g == "streams" {
+				sc = "sbcast"
+			}
+			return a.get(sc, s+"-"+g, "saturated", "deliveries_per_s")
+		}})
+	add("cfetch", "cluster-fetch.svg", &barChart{title: "fetchSockets across 3 nodes (300 sockets)", ylabel: "fetches/s",
+		groups: []string{"K=1", "K=10"}, servers: pair,
+		val: func(g, s string) *stat { return a.get("cfetch", s+"-classic", g, "fetches_per_s") }})
+	add("emitter", "cluster-emitter.svg", &barChart{title: "Emitter into a 2-node cluster", ylabel: "emits/s",
+		groups: []string{"emitter's clock", "end to end"}, servers: pair,
+		val: func(g, s string) *stat {
+			m := map[string]string{"emitter's clock": "emits_per_s", "end to end": "e2e_emits_per_s"}[g]
+			return a.get("emitter", s+"-emitter", "saturated", m)
+		}})
+	rp := resolvePoint(a, "crecover", "clients=*")
+	add("crecover", "cluster-recovery.svg", &barChart{title: "Recovery of 1,000 clients on another node (lower is better)", ylabel: "ms",
+		groups: []string{"until all recovered", "per client p50", "per client p99"}, servers: pair,
+		val: func(g, s string) *stat {
+			switch g {
+			case "until all recovered":
+				return scaled(a.get("crecover", s+"-streams", rp, "recovery_s"), 1000)
+			case "per client p50":
+				return a.get("crecover", s+"-streams", rp, "p50_ms")
+			}
+			return a.get("crecover", s+"-streams", rp, "p99_ms")
+		}})
+	mp := resolvePoint(a, "roommem", "rooms=*")
+	add("roommem", "cluster-roommem.svg", &barChart{title: "Memory per room subscription (lower is better)", ylabel: "bytes per room",
+		groups: []string{"node RSS", "node heap", "Redis"}, servers: []string{"gosio-sharded", "node-sharded", "gosio-classic"},
+		val: func(g, s string) *stat {
+			m := map[string]string{"node RSS": "node_rss_b_per_room", "node heap": "node_heap_b_per_room", "Redis": "redis_b_per_room"}[g]
+			return a.get("roommem", s, mp, m)
+		}})
+	return out
+}
+
 func writeClusterSection(c *config, a *agg, m *meta) string {
 	var b strings.Builder
 	b.WriteString(clusterBegin + "\n")
@@ -289,9 +364,19 @@ func writeClusterSection(c *config, a *agg, m *meta) string {
 	b.WriteString(clusterMethod)
 	b.WriteString("### Targets of issues 14 and 15\n\n")
 	mdTable(&b, []string{"target", "pair", "first", "second", "ratio", "want", "verdict"}, clusterTargetRows(a))
+	plots := clusterPlots(c, a)
 	for _, sec := range csections {
 		fmt.Fprintf(&b, "### %s\n\n%s\n\n", sec.title, sec.about)
 		clusterTable(&b, a, sec)
+		scs := []string{sec.scenario}
+		if sec.scenario == "sbcast" {
+			scs = nil // drawn with the classic and sharded bars
+		}
+		for _, sc := range scs {
+			for _, name := range plots[sc] {
+				fmt.Fprintf(&b, "![%s](%s)\n\n", name, svgRel(c, name))
+			}
+		}
 		var lim []string
 		for _, s := range sec.servers {
 			k := key(sec.scenario, s)

@@ -4,6 +4,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/gosio/gosio/bench/internal/result"
 )
 
 func TestSpliceCluster(t *testing.T) {
@@ -61,4 +63,32 @@ func TestResolvePoint(t *testing.T) {
 func readFile(p string) (string, error) {
 	b, err := os.ReadFile(p)
 	return string(b), err
+}
+
+// TestClusterPlots: the section links a bar chart for each scenario that
+// has results, and the chart holds a bar per measured server.
+func TestClusterPlots(t *testing.T) {
+	dir := t.TempDir()
+	c := &config{doc: dir + "/benchmarks.md", svgDir: dir + "/benchmarks", results: "results/x"}
+	runs := []*result.Result{
+		{Server: "gosio-classic", Scenario: "cbcast", Rep: 1, Points: []result.Point{{Name: "saturated", M: map[string]float64{"deliveries_per_s": 200000}}}},
+		{Server: "node-classic", Scenario: "cbcast", Rep: 1, Points: []result.Point{{Name: "saturated", M: map[string]float64{"deliveries_per_s": 50000}}}},
+		{Server: "gosio-streams", Scenario: "crecover", Rep: 1, Points: []result.Point{{Name: "clients=1000", M: map[string]float64{"recovery_s": 0.5, "p50_ms": 40, "p99_ms": 70}}}},
+	}
+	sec := writeClusterSection(c, aggregate(runs), &meta{Date: "d", Reps: 1, GitSHA: "x"})
+	for _, want := range []string{"![cluster-bcast.svg](benchmarks/cluster-bcast.svg)", "![cluster-recovery.svg](benchmarks/cluster-recovery.svg)"} {
+		if !strings.Contains(sec, want) {
+			t.Errorf("section lacks %s", want)
+		}
+	}
+	if strings.Contains(sec, "cluster-fetch.svg") {
+		t.Errorf("a plot for a scenario that did not run")
+	}
+	svg, err := readFile(dir + "/benchmarks/cluster-bcast.svg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(svg, "<rect"); n < 2 {
+		t.Errorf("%d bars in cluster-bcast.svg, want 2", n)
+	}
 }

@@ -233,13 +233,6 @@ func writeReport(c *config, a *agg, m *meta) error {
 	if err := os.MkdirAll(c.svgDir, 0o755); err != nil {
 		return err
 	}
-	svgRel := func(name string) string {
-		rel, err := filepath.Rel(filepath.Dir(c.doc), filepath.Join(c.svgDir, name))
-		if err != nil {
-			return name
-		}
-		return rel
-	}
 	plots := writePlots(c, a, m.Servers)
 	var b strings.Builder
 	b.WriteString("# Benchmarks: gosio against Node socket.io, zishang520/socket.io and the raw WebSocket floor\n\n")
@@ -283,7 +276,7 @@ func writeReport(c *config, a *agg, m *meta) error {
 		fmt.Fprintf(&b, "%s %s\n\n%s\n\n", level, sec.title, sec.about)
 		scenarioTable(&b, a, sec, servers)
 		for _, p := range plots[sec.scenario] {
-			fmt.Fprintf(&b, "![%s](%s)\n\n", p, svgRel(p))
+			fmt.Fprintf(&b, "![%s](%s)\n\n", p, svgRel(c, p))
 		}
 		var lim []string
 		for _, s := range servers {
@@ -302,7 +295,7 @@ func writeReport(c *config, a *agg, m *meta) error {
 	if p := plots["throughput"]; len(p) > 0 {
 		b.WriteString("## Throughput overview\n\n")
 		for _, f := range p {
-			fmt.Fprintf(&b, "![%s](%s)\n\n", f, svgRel(f))
+			fmt.Fprintf(&b, "![%s](%s)\n\n", f, svgRel(c, f))
 		}
 	}
 	b.WriteString(limitsText)

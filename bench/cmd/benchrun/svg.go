@@ -10,7 +10,8 @@ import (
 
 // Plots are written as plain SVG, with no plotting dependency.
 
-var palette = map[string]string{"gosio": "#1f77b4", "node": "#2ca02c", "zishang520": "#d62728", "raw": "#7f7f7f", "floor": "#000000"}
+var palette = map[string]string{"gosio": "#1f77b4", "node": "#2ca02c", "zishang520": "#d62728", "raw": "#7f7f7f", "floor": "#000000",
+	"gosio-sharded": "#1f77b4", "node-sharded": "#2ca02c", "gosio-classic": "#aec7e8"}
 
 func colorOf(name string) string {
 	if c, ok := palette[name]; ok {
