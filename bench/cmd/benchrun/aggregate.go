@@ -126,6 +126,18 @@ func fmtStat(s *stat) string {
 	return fmt.Sprintf("%s (%s–%s)", fmtNum(s.med), fmtNum(s.min), fmtNum(s.max))
 }
 
+// maxSpread is the widest min–max range, relative to the median, that a
+// figure may have for its ratio to count as stable.
+const maxSpread = 0.15
+
+// spread is the min–max range of s relative to its median (0 for one run).
+func (s *stat) spread() float64 {
+	if !s.ok() || s.n < 2 || s.med == 0 {
+		return 0
+	}
+	return (s.max - s.min) / math.Abs(s.med)
+}
+
 func fmtRatio(x, y *stat) string {
 	r, overlap, ok := ratio(x, y)
 	if !ok {
@@ -135,5 +147,40 @@ func fmtRatio(x, y *stat) string {
 	if overlap {
 		s += " ≈"
 	}
+	if sp := max(x.spread(), y.spread()); sp > maxSpread {
+		s += fmt.Sprintf(" ⚠%.0f%%", 100*sp)
+	}
 	return s
+}
+
+// headline lists, per scenario, the figures whose spread decides whether
+// it needs more repetitions: the throughputs and memory the targets and
+// ratios rest on (stepped figures are left out: they move by whole steps).
+var headline = map[string][][2]string{
+	"echo": {{"closed K=100 size=32", "acks_per_s"}, {"closed K=1000 size=32", "acks_per_s"},
+		{"closed K=100 size=1024", "acks_per_s"}, {"closed K=100 size=16384", "acks_per_s"}},
+	"bcast1k":  {{"saturated", "deliveries_per_s"}},
+	"bcast10k": {{"saturated", "deliveries_per_s"}},
+	"idle":     {{"N=10000", "kib_per_conn"}, {"N=19000", "kib_per_conn"}},
+	"binary":   {{"K=100 size=65536", "acks_per_s"}},
+}
+
+// unstableScenarios returns the scenarios of scs with a headline figure of
+// one of servers spread wider than maxSpread.
+func unstableScenarios(a *agg, scs []scenario, servers []string) []scenario {
+	var out []scenario
+	for _, sc := range scs {
+		unstable := false
+		for _, h := range headline[sc.name] {
+			for _, s := range servers {
+				if a.get(sc.name, s, h[0], h[1]).spread() > maxSpread {
+					unstable = true
+				}
+			}
+		}
+		if unstable {
+			out = append(out, sc)
+		}
+	}
+	return out
 }

@@ -270,7 +270,7 @@ createShardedAdapter, or @socket.io/redis-streams-adapter 0.3.1, on node-redis 5
 options). The app contract is the single-server one (` + "`bcast`" + ` → ` + "`io.emit`" + `, ` + "`join`" + `) plus ` + "`fetch`" + `, which
 acknowledges ` + "`(await io.fetchSockets()).length`" + `. server_cpu is the nodes' CPU summed; Redis's CPU is read from
 /proc like the nodes'. Ratios are gosio ÷ Node (Go emitter ÷ Node emitter), median over median; ≈ marks
-min–max ranges that straddle 1.
+min–max ranges that straddle 1, ⚠N% a figure whose min–max range is N% of its median (over 15%: unstable).
 
 `
 

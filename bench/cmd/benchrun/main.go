@@ -7,6 +7,7 @@
 //	benchrun -profile compare   # make bench-compare (about 40 minutes)
 //	benchrun -profile smoke     # make bench-smoke (about 3 minutes), prints ratios vs raw
 //	benchrun -report bench/results/<run>   # rewrite the report from stored results
+//	benchrun -reproduce results/<a>,results/<b> -servers gosio,node   # do the ratios of two runs agree?
 package main
 
 import (
@@ -61,6 +62,7 @@ var profiles = map[string][]scenario{
 type config struct {
 	profile string
 	reps    int
+	maxReps int
 	servers []string
 	bin     string
 	results string
@@ -76,6 +78,7 @@ func main() {
 	var servers, report, only string
 	flag.StringVar(&c.profile, "profile", "compare", "compare, smoke, soak or cluster")
 	flag.IntVar(&c.reps, "reps", 3, "repetitions of every scenario")
+	flag.IntVar(&c.maxReps, "maxreps", 0, "repeat scenarios whose headline figures spread more than 15% up to this many repetitions (0: -reps)")
 	flag.StringVar(&servers, "servers", "gosio,node,zishang520,raw", "servers to compare")
 	flag.StringVar(&c.bin, "bin", "bin", "directory of the built Go binaries")
 	flag.StringVar(&c.results, "results", "", "results directory (default results/<time>)")
@@ -86,12 +89,21 @@ func main() {
 	flag.StringVar(&c.before, "before", "", "earlier results directory: add a before/after table of gosio's figures")
 	flag.StringVar(&only, "only", "", "comma-separated scenarios of the profile to run (default all)")
 	flag.StringVar(&report, "report", "", "only rewrite the report from this results directory")
+	var repro string
+	flag.StringVar(&repro, "reproduce", "", "two results directories, comma-separated: print how far apart their ratios are")
 	flag.Parse()
 	c.servers = strings.Split(servers, ",")
+	c.maxReps = max(c.maxReps, c.reps)
 	if c.svgDir == "" && c.doc != "" {
 		c.svgDir = strings.TrimSuffix(c.doc, ".md")
 	}
 
+	if repro != "" {
+		if err := reproduce(strings.Split(repro, ","), c.servers); err != nil {
+			fatal(err)
+		}
+		return
+	}
 	if report != "" {
 		c.results = report
 		runs, meta, err := load(report)
@@ -130,7 +142,7 @@ func main() {
 		scs = slices.DeleteFunc(slices.Clone(scs), func(s scenario) bool { return !slices.Contains(strings.Split(only, ","), s.name) })
 	}
 	port := 21000 + int(time.Now().Unix()%400)*20
-	for rep := 1; rep <= c.reps; rep++ {
+	runRep := func(rep int, scs []scenario) {
 		for si, sc := range scs {
 			order := rotate(c.servers, rep+si)
 			for _, name := range order {
@@ -147,6 +159,25 @@ func main() {
 				time.Sleep(time.Second)
 			}
 		}
+	}
+	for rep := 1; rep <= c.reps; rep++ {
+		runRep(rep, scs)
+	}
+	// More repetitions, up to -maxreps, of the scenarios whose headline
+	// figures are still spread wider than maxSpread.
+	for rep := c.reps + 1; rep <= c.maxReps; rep++ {
+		unstable := unstableScenarios(aggregate(runs), scs, c.servers)
+		if len(unstable) == 0 {
+			break
+		}
+		for _, sc := range unstable {
+			if meta.ExtraReps == nil {
+				meta.ExtraReps = map[string]int{}
+			}
+			meta.ExtraReps[sc.name]++
+			fmt.Fprintf(os.Stderr, "benchrun: %s spread wider than %.0f%%: repetition %d\n", sc.name, 100*maxSpread, rep)
+		}
+		runRep(rep, unstable)
 	}
 	meta.LoadEnd = loadavg()
 	meta.Duration = time.Since(start).Round(time.Second).String()

@@ -34,6 +34,7 @@ type meta struct {
 	LoadEnd   float64           `json:"loadEnd"`
 	Duration  string            `json:"duration"`
 	Quick     bool              `json:"quick"`
+	ExtraReps map[string]int    `json:"extraReps,omitempty"` // repetitions added per scenario for wide spreads
 }
 
 func (m *meta) write(path string) error {

@@ -27,13 +27,13 @@ var sections = []section{
 		"WebSocket-only clients connected at concurrency 200 up to each size; after `/gc` and a settle, KiB/conn = (RSS_N − RSS_0)/N from `/proc/<pid>/status`. The storm row is the ramp to 10k: handshakes/s (WS upgrade + `0` open + `40` → `40{sid}`) and per-handshake latency. `hold` is the CPU used by 19k idle connections over a few seconds.",
 		nil, []col{{"kib_per_conn", "KiB/conn", false}, {"peak_rss_mib", "peak RSS MiB", false}, {"goroutines_per_conn", "goroutines/conn", false}, {"handshakes_per_s", "handshakes/s", true}, {"p99_ms", "handshake p99 ms", false}, {"server_cpu", "server CPU (cores)", false}, {"lost", "connections lost", false}}},
 	{"echo", "S3. Ack echo",
-		"1,000 connected clients. Closed loop: K workers, each with one request in flight (`42<id>[\"echo\",{...}]` → `43<id>[{...}]`), 1 s warm-up then 2 s measured. Open loop: a fixed offered rate of 32-byte echoes, latency from the intended send time, for 5 s a step or longer at low rates so that every step has at least 20,000 samples (10 s at 2,000/s). Steps last 5 s (2 s in the runs published before this one) because a 2 s step often misses a periodic pause of the server (V8's mark-compact every few seconds; Go's GC cycle is ~0.6 s here and is always caught), which made Node's p99 at 40,000/s range from 2.3 to 35.6 ms between runs; the ladder stops at the first step that loses an ack or has p99 > 250 ms.",
-		nil, []col{{"acks_per_s", "acks/s", true}, {"p50_ms", "p50 ms", false}, {"p99_ms", "p99 ms", false}, {"delivered", "delivered", true}, {"server_cpu", "server CPU", false}, {"cpu_s_per_1k", "CPU-s per 1k acks", false}}},
+		"1,000 connected clients. Closed loop: K workers, each with one request in flight (`42<id>[\"echo\",{...}]` → `43<id>[{...}]`), a 3 s warm-up at K=100 when the server has just started (thrown away: V8 compiles the hot path in its first seconds), then per point 1 s warm-up and 4 s measured (2 s before the issue-19 method). Open loop: a fixed offered rate of 32-byte echoes, latency from the intended send time, for 5 s a step or longer at low rates so that every step has at least 20,000 samples (10 s at 2,000/s). Steps last 5 s (2 s in the runs published before this one) because a 2 s step often misses a periodic pause of the server (V8's mark-compact every few seconds; Go's GC cycle is ~0.6 s here and is always caught), which made Node's p99 at 40,000/s range from 2.3 to 35.6 ms between runs; the ladder stops at the first step that loses an ack or has p99 > 250 ms.",
+		nil, []col{{"acks_per_s", "acks/s", true}, {"p50_ms", "p50 ms", false}, {"p99_ms", "p99 ms", false}, {"delivered", "delivered", true}, {"server_cpu", "server CPU", false}, {"cpu_s_per_1k", "CPU-s per 1k acks", false}, {"cpu0_other", "other work on the server's core (cores)", false}, {"steal", "CPU stolen by the hypervisor (cores)", false}}},
 	{"bcast1k", "S4a. Broadcast fan-out, 1,000 receivers",
-		"`bcast` → `io.emit(\"b\", data)` of a ~100-byte frame. Open-loop steps of 2 s at fixed broadcasts/s; a step passes when every delivery arrives within 2 s of the step's end and p99 ≤ 250 ms; the ladder stops at the first failure. *max sustainable* is the last passing step × receivers. *saturated* sends a burst back to back (200k deliveries) and divides deliveries by the time from the first send to the last delivery.",
-		nil, []col{{"deliveries_per_s", "deliveries/s", true}, {"p50_ms", "p50 ms", false}, {"p99_ms", "p99 ms", false}, {"delivered", "delivered", true}, {"server_cpu", "server CPU", false}, {"cpu_s_per_1M", "CPU-s per 1M deliveries", false}, {"p99_ms_at10", "p99 ms at 10/s", false}}},
+		"`bcast` → `io.emit(\"b\", data)` of a ~100-byte frame. Open-loop steps of 2 s at fixed broadcasts/s; a step passes when every delivery arrives within 2 s of the step's end and p99 ≤ 250 ms; the ladder stops at the first failure. *max sustainable* is the last passing step × receivers. *saturated* sends a burst back to back (600k deliveries; 200k before the issue-19 method, a burst that lasted 0.2 s to 1k receivers) and divides deliveries by the time from the first send to the last delivery.",
+		nil, []col{{"deliveries_per_s", "deliveries/s", true}, {"p50_ms", "p50 ms", false}, {"p99_ms", "p99 ms", false}, {"delivered", "delivered", true}, {"server_cpu", "server CPU", false}, {"cpu_s_per_1M", "CPU-s per 1M deliveries", false}, {"p99_ms_at10", "p99 ms at 10/s", false}, {"cpu0_other", "other work on the server's core (cores)", false}, {"steal", "CPU stolen by the hypervisor (cores)", false}}},
 	{"bcast10k", "S4b. Broadcast fan-out, 10,000 receivers", "As S4a with 10,000 receivers.",
-		nil, []col{{"deliveries_per_s", "deliveries/s", true}, {"p50_ms", "p50 ms", false}, {"p99_ms", "p99 ms", false}, {"delivered", "delivered", true}, {"server_cpu", "server CPU", false}, {"cpu_s_per_1M", "CPU-s per 1M deliveries", false}, {"p99_ms_at10", "p99 ms at 10/s", false}}},
+		nil, []col{{"deliveries_per_s", "deliveries/s", true}, {"p50_ms", "p50 ms", false}, {"p99_ms", "p99 ms", false}, {"delivered", "delivered", true}, {"server_cpu", "server CPU", false}, {"cpu_s_per_1M", "CPU-s per 1M deliveries", false}, {"p99_ms_at10", "p99 ms at 10/s", false}, {"cpu0_other", "other work on the server's core (cores)", false}, {"steal", "CPU stolen by the hypervisor (cores)", false}}},
 	{"bcast-machine", "S4c. Broadcast fan-out, whole machine (unpinned)",
 		"The saturated burst of S4b (10,000 receivers) with nothing pinned: each server as its users run it by default (Go: GOMAXPROCS = 2; Node: one process), sharing both cores with the load generator.",
 		nil, []col{{"deliveries_per_s", "deliveries/s", true}, {"p99_ms", "p99 ms", false}, {"server_cpu", "server CPU (cores)", false}, {"loadgen_cpu", "load generator CPU", false}}},
@@ -217,7 +217,7 @@ func scenarioTable(b *strings.Builder, a *agg, sec section, servers []string) {
 				continue
 			}
 			for _, o := range others {
-				if c.metric == "server_cpu" || c.metric == "loadgen_cpu" || c.metric == "errors" || c.metric == "lost" || c.metric == "disconnected" {
+				if c.metric == "server_cpu" || c.metric == "loadgen_cpu" || c.metric == "errors" || c.metric == "lost" || c.metric == "disconnected" || c.metric == "cpu0_other" || c.metric == "steal" {
 					row = append(row, "")
 					continue
 				}
@@ -239,7 +239,7 @@ func writeReport(c *config, a *agg, m *meta) error {
 	b.WriteString("<!-- Generated by bench/cmd/benchrun; do not edit by hand. -->\n\n")
 	fmt.Fprintf(&b, "Run of %s, profile `%s`, %d repetition(s) of every scenario, %s wall-clock. Command:\n\n", m.Date, m.Profile, m.Reps, m.Duration)
 	fmt.Fprintf(&b, "```sh\nmake bench-compare     # = cd bench && go build -o bin/ ./cmd/... && ./bin/benchrun -profile compare -doc ../docs/benchmarks.md\n```\n\n")
-	fmt.Fprintf(&b, "Every figure is the **median of %d runs with the min–max range** in parentheses; a ratio marked ≈ has ranges that straddle 1.0 (no difference). Ratios are gosio ÷ other, computed only from this run. Raw results (JSON per run, exact latency samples as little-endian uint32 microseconds) are in `bench/%s` on the machine that ran it.\n\n", m.Reps, c.results)
+	fmt.Fprintf(&b, "Every figure is the **median of %d runs with the min–max range** in parentheses; a ratio marked ≈ has ranges that straddle 1.0 (no difference); a ratio marked ⚠N%% rests on a figure whose min–max range is N%% of its median, more than 15%%: an unstable pair, not yet a result. Ratios are gosio ÷ other, computed only from this run. Raw results (JSON per run, exact latency samples as little-endian uint32 microseconds) are in `bench/%s` on the machine that ran it.\n\n", m.Reps, c.results)
 
 	b.WriteString("## Machine and versions\n\n")
 	rows := [][]string{
@@ -459,6 +459,22 @@ pinned to CPU 0 (` + "`taskset -c 0`" + `; Go reads the affinity mask, so GOMAXP
 runs pinned to CPU 1. Only the whole-machine broadcast (S4c) is unpinned. Scenarios and servers are
 interleaved (the server order rotates), so slow drift of the machine's load hits every server alike.
 
+**Ratios that reproduce** (issue 19). A rerun of the echo and broadcast scenarios once moved the echo
+ratio gosio/Node from 3.56x to 2.17x. Three causes were found and each has a counter-measure:
+(1) *other work on the machine*: the cores are shared with other jobs and with the hypervisor's other
+guests, and the 1-minute load average lags a burst of them. Every point now records, from ` + "`/proc/stat`" + `,
+the busy time of the server's core that is not the server's (*other work on the server's core*) and the
+time stolen by the hypervisor (*CPU stolen*), in cores; a figure measured beside 0.2 cores of other work
+measured that work too. (2) *Windows too short for a server's periodic pauses*: closed-loop echo points
+measured 2 s and broadcast bursts lasted 0.2 s (1k receivers) to 1 s, so one V8 mark-compact or one slice
+of another process moved a figure by a third. Points now measure 4 s after 1 s of warm-up, bursts carry
+600,000 deliveries, and a freshly started server first gets 3 s of echo load that is thrown away (V8
+compiles the hot path in its first seconds). (3) *Too few repetitions where the spread is wide*: after
+the planned repetitions, a scenario whose headline figures (echo acks/s, saturated deliveries/s, idle
+KiB/conn) still spread more than 15% of their median gets more, up to ` + "`-maxreps`" + `, interleaved as
+before, and any ratio whose figures spread more than 15% is marked ⚠ with the spread. ` + "`benchrun -reproduce a,b`" + `
+compares two runs' ratios figure by figure.
+
 **Servers** (all in ` + "`bench/`" + `, same app contract, defaults everywhere):
 
 | server | what |
@@ -477,7 +493,10 @@ The figures that matter (RSS, CPU time) are read by the load generator from ` + 
 the same way for every language.
 
 **Load generator.** ` + "`bench/cmd/loadgen`" + `, one Go process speaking Engine.IO 4 / Socket.IO 5 directly over
-WebSocket and polling (net/http), identical for every server. Its WebSocket client is a minimal RFC 6455
+WebSocket and polling, identical for every server. Polling requests are written as bytes on keep-alive
+connections and their answers read with the least parsing Engine.IO needs (` + "`bench/cmd/loadgen/rawhttp.go`" + `):
+through net/http the load generator spent about as much CPU per request as gosio (73 against 70 µs) and
+was the limit of the polling scenario; with these connections it spends about 37 µs. Its WebSocket client is a minimal RFC 6455
 client of its own (one frame built in place and one write per message, a buffered reader): with
 coder/websocket the load generator used ~0.96 of its core at 40,000 acks/s, which made that step
 load-generator bound for every server. Payloads carry

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -40,13 +39,6 @@ func dialContext(ctx context.Context, network, addr string) (net.Conn, error) {
 	d := loopbackDialer()
 	return d.DialContext(ctx, network, addr)
 }
-
-var httpClient = &http.Client{Transport: &http.Transport{
-	DialContext:         dialContext,
-	MaxIdleConns:        5000,
-	MaxIdleConnsPerHost: 5000,
-	IdleConnTimeout:     time.Minute,
-}}
 
 // smallBufDial dials sockets with a fixed 16 KiB receive buffer (set
 // before connect, so the advertised window stays small and the kernel does

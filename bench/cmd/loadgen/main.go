@@ -42,6 +42,7 @@ type env struct {
 	lastSrv  procstat.Sample
 	lastSelf procstat.Sample
 	lastT    time.Time
+	lastCPUs []procstat.CPUTimes
 
 	// cluster scenarios (cluster.go)
 	addrs     []string // every node, addr is the first
@@ -67,7 +68,28 @@ func (e *env) mark() {
 		e.lastSrv, _ = procstat.Read(e.pid)
 	}
 	e.lastSelf, _ = procstat.Read(os.Getpid())
+	e.lastCPUs, _ = procstat.ReadCPUs()
 	e.lastT = time.Now()
+}
+
+// disturbance adds what else ran on the machine since mark: the busy time
+// of CPU 0 (the server's, pinned) that is not the server's, of CPU 1 (the
+// load generator's) that is not the load generator's, and the time the
+// hypervisor stole from both, each as a fraction of one core. A run with
+// other work on its cores measures that work too; benchrun flags it.
+func (e *env) disturbance(m map[string]float64, wall float64) {
+	now, err := procstat.ReadCPUs()
+	if err != nil || len(now) < 2 || len(e.lastCPUs) < 2 || wall <= 0 {
+		return
+	}
+	d := func(i int) (busy, steal float64) {
+		return (now[i].Busy - e.lastCPUs[i].Busy) / wall, (now[i].Steal - e.lastCPUs[i].Steal) / wall
+	}
+	b0, s0 := d(0)
+	b1, s1 := d(1)
+	m["cpu0_other"] = max(0, b0-m["server_cpu"])
+	m["cpu1_other"] = max(0, b1-m["loadgen_cpu"])
+	m["steal"] = s0 + s1
 }
 
 // cpu adds the server's and the load generator's CPU use since mark to m,
@@ -77,8 +99,11 @@ func (e *env) cpu(m map[string]float64) float64 {
 	self, _ := procstat.Read(os.Getpid())
 	m["loadgen_cpu"] = (self.CPUSeconds - e.lastSelf.CPUSeconds) / wall
 	if len(e.pids) > 1 {
-		return e.cpuCluster(m, wall)
+		cs := e.cpuCluster(m, wall)
+		e.disturbance(m, wall)
+		return cs
 	}
+	defer e.disturbance(m, wall)
 	if e.pid <= 0 {
 		return 0
 	}

@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"net/http"
-	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -21,43 +18,20 @@ type pclient struct {
 	idx   int
 	url   string // with sid
 	h     *handlers
-	postM sync.Mutex
+	getC  *rawHTTP // the long-polling GETs
+	postC *rawHTTP // the POSTs, one at a time
 	ackCh chan struct{}
 	done  chan struct{}
 }
 
 func (p *pclient) get(ctx context.Context) ([]byte, error) {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, p.url, nil)
-	httpRequests.Add(1)
-	resp, err := httpClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err == nil && resp.StatusCode != http.StatusOK {
-		err = fmt.Errorf("GET: %s: %q", resp.Status, b)
-	}
-	return b, err
+	return p.getC.do(ctx, "GET", nil)
 }
 
 // send POSTs one packet.
 func (p *pclient) send(b []byte) error {
-	p.postM.Lock()
-	defer p.postM.Unlock()
-	req, _ := http.NewRequest(http.MethodPost, p.url, bytes.NewReader(b))
-	req.Header.Set("Content-Type", "text/plain;charset=UTF-8")
-	httpRequests.Add(1)
-	resp, err := httpClient.Do(req)
-	if err != nil {
-		return err
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("POST: %s", resp.Status)
-	}
-	return nil
+	_, err := p.postC.do(context.Background(), "POST", b)
+	return err
 }
 
 // dialPolling performs the Engine.IO handshake over polling and connects
@@ -65,6 +39,13 @@ func (p *pclient) send(b []byte) error {
 func dialPolling(ctx context.Context, base string, idx int, h *handlers) (*pclient, time.Duration, error) {
 	start := time.Now()
 	p := &pclient{idx: idx, url: base, h: h, ackCh: make(chan struct{}, 1), done: make(chan struct{})}
+	var err error
+	if p.getC, err = newRawHTTP(base); err != nil {
+		return nil, 0, err
+	}
+	if p.postC, err = newRawHTTP(base); err != nil {
+		return nil, 0, err
+	}
 	b, err := p.get(ctx)
 	if err != nil {
 		return nil, 0, err
@@ -79,6 +60,12 @@ func dialPolling(ctx context.Context, base string, idx int, h *handlers) (*pclie
 	sid := b[i+7:]
 	sid = sid[:bytes.IndexByte(sid, '"')]
 	p.url = base + "&sid=" + string(sid)
+	if err := p.getC.setPath(p.url); err != nil {
+		return nil, 0, err
+	}
+	if err := p.postC.setPath(p.url); err != nil {
+		return nil, 0, err
+	}
 	if err := p.send([]byte("40")); err != nil {
 		return nil, 0, err
 	}

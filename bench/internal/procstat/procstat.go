@@ -66,3 +66,44 @@ func RSS(pid int) (int64, error) {
 	}
 	return 0, fmt.Errorf("procstat: no VmRSS for %d", pid)
 }
+
+// CPUTimes is the time one CPU spent since boot: busy (user, nice,
+// system, irq, softirq) and stolen by the hypervisor for other guests.
+type CPUTimes struct {
+	Busy, Steal float64 // seconds
+}
+
+// ReadCPUs returns the times of each CPU (index = CPU number) from
+// /proc/stat: with the CPU time of the processes a run knows about, it
+// tells how much of a core something else used during the run.
+func ReadCPUs() ([]CPUTimes, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return nil, err
+	}
+	var out []CPUTimes
+	for line := range strings.SplitSeq(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 9 || !strings.HasPrefix(f[0], "cpu") || f[0] == "cpu" {
+			continue
+		}
+		n, err := strconv.Atoi(f[0][3:])
+		if err != nil || n < 0 || n > 4096 {
+			continue
+		}
+		var v [8]float64
+		for i := range v {
+			x, _ := strconv.ParseInt(f[i+1], 10, 64)
+			v[i] = float64(x) / clockTicks
+		}
+		for len(out) <= n {
+			out = append(out, CPUTimes{})
+		}
+		// user nice system idle iowait irq softirq steal
+		out[n] = CPUTimes{Busy: v[0] + v[1] + v[2] + v[5] + v[6], Steal: v[7]}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("procstat: no cpu lines in /proc/stat")
+	}
+	return out, nil
+}
