@@ -33,6 +33,8 @@ func newStat(v []float64) *stat {
 // agg holds every metric of every point of every scenario and server.
 type agg struct {
 	vals   map[string][]float64 // key(scenario, server, point, metric) -> one value per rep
+	calm   map[string][]float64 // the same, only from runs of the point with little CPU stolen
+	stolen map[string]int       // key(scenario, server, point) -> runs with more than maxSteal stolen
 	passes map[string][2]int    // key(scenario, server, point) -> passed, measured
 	points map[string][]string  // scenario -> point names in order of first appearance
 	notes  map[string][]string  // key(scenario, server) -> distinct notes
@@ -43,7 +45,7 @@ type agg struct {
 func key(parts ...string) string { return strings.Join(parts, "\x00") }
 
 func aggregate(runs []*result.Result) *agg {
-	a := &agg{vals: map[string][]float64{}, passes: map[string][2]int{}, points: map[string][]string{},
+	a := &agg{vals: map[string][]float64{}, calm: map[string][]float64{}, stolen: map[string]int{}, passes: map[string][2]int{}, points: map[string][]string{},
 		notes: map[string][]string{}, errs: map[string][]string{}, reps: map[string]int{}}
 	for _, r := range runs {
 		ks := key(r.Scenario, r.Server)
@@ -60,9 +62,17 @@ func aggregate(runs []*result.Result) *agg {
 			if !slices.Contains(a.points[r.Scenario], p.Name) {
 				a.points[r.Scenario] = append(a.points[r.Scenario], p.Name)
 			}
+			st, measured := p.M["steal"]
+			stolen := maxSteal > 0 && measured && st > maxSteal
+			if stolen {
+				a.stolen[key(r.Scenario, r.Server, p.Name)]++
+			}
 			for m, v := range p.M {
 				k := key(r.Scenario, r.Server, p.Name, m)
 				a.vals[k] = append(a.vals[k], v)
+				if !stolen {
+					a.calm[k] = append(a.calm[k], v)
+				}
 			}
 			if p.Pass != nil {
 				k := key(r.Scenario, r.Server, p.Name)
@@ -84,8 +94,22 @@ func aggregate(runs []*result.Result) *agg {
 	return a
 }
 
+// maxSteal is the CPU time the hypervisor may steal during a point, in
+// cores summed over the two CPUs, for the point to count as measured on a
+// calm machine (-maxsteal); 0, the default, counts every run. Leaving out
+// the runs with more than 0.1 cores stolen made two runs' ratios agree
+// less (7 of 14 within 15%, against 12 of 14 with every run): the medians
+// of the two or three calm runs moved more than the medians of all four.
+var maxSteal = 0.0
+
+// get returns the figure over the runs of a point: over its calm runs (at
+// most maxSteal stolen) when at least two of them are calm, else over all.
 func (a *agg) get(scenario, server, point, metric string) *stat {
-	return newStat(a.vals[key(scenario, server, point, metric)])
+	k := key(scenario, server, point, metric)
+	if calm := a.calm[k]; len(calm) >= 2 {
+		return newStat(calm)
+	}
+	return newStat(a.vals[k])
 }
 
 // ratio is the median of the first server over the median of the second;
@@ -166,14 +190,17 @@ var headline = map[string][][2]string{
 }
 
 // unstableScenarios returns the scenarios of scs with a headline figure of
-// one of servers spread wider than maxSpread.
+// one of servers spread wider than maxSpread, or measured calm fewer than
+// twice.
 func unstableScenarios(a *agg, scs []scenario, servers []string) []scenario {
 	var out []scenario
 	for _, sc := range scs {
 		unstable := false
 		for _, h := range headline[sc.name] {
 			for _, s := range servers {
-				if a.get(sc.name, s, h[0], h[1]).spread() > maxSpread {
+				all := len(a.vals[key(sc.name, s, h[0], h[1])])
+				calm := len(a.calm[key(sc.name, s, h[0], h[1])])
+				if a.get(sc.name, s, h[0], h[1]).spread() > maxSpread || all > 0 && calm < 2 {
 					unstable = true
 				}
 			}
@@ -183,4 +210,15 @@ func unstableScenarios(a *agg, scs []scenario, servers []string) []scenario {
 		}
 	}
 	return out
+}
+
+// calmNote says how many of a point's runs were left out for the CPU the
+// hypervisor stole, or "".
+func (a *agg) calmNote(scenario, server, point, metric string) string {
+	k := key(scenario, server, point, metric)
+	all, calm := len(a.vals[k]), len(a.calm[k])
+	if calm == all || calm < 2 {
+		return ""
+	}
+	return fmt.Sprintf(" [%d of %d calm]", calm, all)
 }

@@ -23,7 +23,11 @@ func spliceCluster(doc, block string) string {
 	i := strings.Index(doc, clusterBegin)
 	j := strings.Index(doc, clusterEnd)
 	if i >= 0 && j > i {
-		return doc[:i] + block + doc[j+len(clusterEnd):]
+		rest := doc[j+len(clusterEnd):]
+		if strings.HasSuffix(block, "\n") {
+			rest = strings.TrimPrefix(rest, "\n") // the block brings its own
+		}
+		return doc[:i] + block + rest
 	}
 	if doc != "" && !strings.HasSuffix(doc, "\n") {
 		doc += "\n"

@@ -18,8 +18,11 @@ func TestSpliceCluster(t *testing.T) {
 	// Replaced in place, the rest untouched.
 	doc := "# Bench\n\n" + clusterBegin + "\nold\n" + clusterEnd + "\n\n## After\n"
 	got = spliceCluster(doc, block)
-	if got != "# Bench\n\n"+block+"\n\n## After\n" {
+	if got != "# Bench\n\n"+block+"\n## After\n" {
 		t.Fatalf("replace: %q", got)
+	}
+	if again := spliceCluster(got, block); again != got {
+		t.Fatalf("a second splice changed the document: %q", again)
 	}
 	if spliceCluster("", block) != block {
 		t.Fatal("empty doc")

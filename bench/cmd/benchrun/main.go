@@ -89,6 +89,7 @@ func main() {
 	flag.StringVar(&c.before, "before", "", "earlier results directory: add a before/after table of gosio's figures")
 	flag.StringVar(&only, "only", "", "comma-separated scenarios of the profile to run (default all)")
 	flag.StringVar(&report, "report", "", "only rewrite the report from this results directory")
+	flag.Float64Var(&maxSteal, "maxsteal", maxSteal, "cores the hypervisor may steal during a point for it to count as calm: figures are then the medians of the calm runs when two or more are (0: every run counts)")
 	var repro string
 	flag.StringVar(&repro, "reproduce", "", "two results directories, comma-separated: print how far apart their ratios are")
 	flag.Parse()

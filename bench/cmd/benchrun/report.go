@@ -211,6 +211,9 @@ func scenarioTable(b *strings.Builder, a *agg, sec section, servers []string) {
 				if c == sec.cols[0] && st.ok() && lgBound(a, sec.scenario, s, p) {
 					cell += " (LG-bound)"
 				}
+				if c == sec.cols[0] && st.ok() {
+					cell += a.calmNote(sec.scenario, s, p, c.metric)
+				}
 				row = append(row, cell)
 			}
 			if !any {
@@ -472,7 +475,12 @@ of another process moved a figure by a third. Points now measure 4 s after 1 s o
 compiles the hot path in its first seconds). (3) *Too few repetitions where the spread is wide*: after
 the planned repetitions, a scenario whose headline figures (echo acks/s, saturated deliveries/s, idle
 KiB/conn) still spread more than 15% of their median gets more, up to ` + "`-maxreps`" + `, interleaved as
-before, and any ratio whose figures spread more than 15% is marked ⚠ with the spread. ` + "`benchrun -reproduce a,b`" + `
+before, and any ratio whose figures spread more than 15% is marked ⚠ with the spread. The largest
+cause is the hypervisor: this machine is a virtual one on a shared host, and the CPU stolen from it
+ranged from 0 to 0.96 cores (of 2) between points of one run, at any load average. Leaving out the runs
+with more than 0.1 cores stolen (` + "`-maxsteal 0.1`" + `) was tried and made two runs agree less (7 of 14 ratios
+within 15% against 12 of 14 with every run): the medians of two calm runs moved more than the medians of
+all four. So every run counts, and the stolen CPU is shown beside each figure. ` + "`benchrun -reproduce a,b`" + `
 compares two runs' ratios figure by figure.
 
 **Servers** (all in ` + "`bench/`" + `, same app contract, defaults everywhere):

@@ -56,3 +56,36 @@ func TestReproduceRows(t *testing.T) {
 		t.Fatalf("rows %v, %d of %d", rows, within, total)
 	}
 }
+
+// TestCalmRuns: runs of a point with more than maxSteal stolen by the
+// hypervisor are left out of its figure when two or more are calm; with
+// fewer, all count and the scenario is repeated.
+func TestCalmRuns(t *testing.T) {
+	defer func(old float64) { maxSteal = old }(maxSteal)
+	maxSteal = 0.1
+	mk := func(vals, steals []float64) *agg {
+		var runs []*result.Result
+		for i, v := range vals {
+			runs = append(runs, &result.Result{Server: "gosio", Scenario: "echo", Rep: i + 1,
+				Points: []result.Point{{Name: "closed K=100 size=32", M: map[string]float64{"acks_per_s": v, "steal": steals[i]}}}})
+		}
+		return aggregate(runs)
+	}
+	a := mk([]float64{100, 50, 102}, []float64{0.01, 0.5, 0.02})
+	if st := a.get("echo", "gosio", "closed K=100 size=32", "acks_per_s"); st.med != 101 || st.n != 2 {
+		t.Errorf("figure %+v, want the median of the 2 calm runs", st)
+	}
+	if n := a.calmNote("echo", "gosio", "closed K=100 size=32", "acks_per_s"); n != " [2 of 3 calm]" {
+		t.Errorf("note %q", n)
+	}
+	if u := unstableScenarios(a, []scenario{{name: "echo"}}, []string{"gosio"}); len(u) != 0 {
+		t.Errorf("repeated with 2 calm runs: %v", u)
+	}
+	b := mk([]float64{100, 50, 60}, []float64{0.01, 0.5, 0.3})
+	if st := b.get("echo", "gosio", "closed K=100 size=32", "acks_per_s"); st.n != 3 {
+		t.Errorf("figure %+v, want all 3 runs with one calm", st)
+	}
+	if u := unstableScenarios(b, []scenario{{name: "echo"}}, []string{"gosio"}); len(u) != 1 {
+		t.Errorf("not repeated with one calm run")
+	}
+}
