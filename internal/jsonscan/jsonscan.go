@@ -244,57 +244,94 @@ func String(b []byte, i int) (string, int, error) {
 	return s, end, nil
 }
 
-// An Object walks the members of the JSON object at the start of its
-// input, one Next call per member.
-type Object struct {
+// container is what Object and Array share: the input, where the walk
+// stands, and what stopped it.
+type container struct {
 	b     []byte
 	i     int
 	first bool
 	err   error
 }
 
+// open starts a walk of the container opened by c at b[i:] (after
+// leading whitespace).
+func open(b []byte, i int, c byte) container {
+	w := container{b: b, first: true, i: WS(b, i)}
+	if w.i >= len(b) || b[w.i] != c {
+		w.err = ErrSyntax
+		return w
+	}
+	w.i++
+	return w
+}
+
+// step moves past the separator before the next item, or past the closing
+// byte c, and returns the offset of the next item (ok false at the end or
+// on an error).
+func (w *container) step(c byte) (int, bool) {
+	if w.err != nil {
+		return 0, false
+	}
+	i := WS(w.b, w.i)
+	if i >= len(w.b) {
+		w.err = ErrSyntax
+		return 0, false
+	}
+	switch {
+	case w.b[i] == c:
+		w.i, w.err = i+1, errEnd
+		return 0, false
+	case w.first:
+		w.first = false
+	case w.b[i] == ',':
+		i = WS(w.b, i+1)
+	default:
+		w.err = ErrSyntax
+		return 0, false
+	}
+	if i >= len(w.b) {
+		w.err = ErrSyntax
+		return 0, false
+	}
+	return i, true
+}
+
+// Done records that the item Next returned ends at end.
+func (w *container) Done(end int) { w.i = end }
+
+// Fail stops the walk with err.
+func (w *container) Fail(err error) { w.err = err }
+
+// End returns the offset just past the closing byte, or the error that
+// stopped the walk.
+func (w *container) End() (int, error) {
+	switch w.err {
+	case errEnd:
+		return w.i, nil
+	case nil:
+		return 0, errors.New("jsonscan: container not walked to its end")
+	}
+	return 0, w.err
+}
+
+var errEnd = errors.New("end of container")
+
+// An Object walks the members of the JSON object at the start of its
+// input, one Next call per member; Done, Fail and End as for Array.
+type Object struct{ container }
+
 // NewObject starts walking the object at b[i:] (after leading whitespace).
 // An input that does not start with '{' makes the first Next fail.
-func NewObject(b []byte, i int) Object {
-	o := Object{b: b, first: true}
-	o.i = WS(b, i)
-	if o.i >= len(b) || b[o.i] != '{' {
-		o.err = ErrSyntax
-		return o
-	}
-	o.i++
-	return o
-}
+func NewObject(b []byte, i int) Object { return Object{open(b, i, '{')} }
 
 // Next returns the key of the next member and the offset of its value
 // (after whitespace, before the end of the input), which the caller must
-// consume and report with Done. It returns ok false at the end of the object or on an error (see End).
+// consume and report with Done. It returns ok false at the end of the
+// object or on an error (see End).
 func (o *Object) Next() (key string, valueAt int, ok bool) {
-	if o.err != nil {
+	i, ok := o.step('}')
+	if !ok {
 		return "", 0, false
-	}
-	i := WS(o.b, o.i)
-	if i >= len(o.b) {
-		o.err = ErrSyntax
-		return "", 0, false
-	}
-	if o.first {
-		o.first = false
-		if o.b[i] == '}' {
-			o.i, o.err = i+1, errEnd
-			return "", 0, false
-		}
-	} else {
-		switch o.b[i] {
-		case '}':
-			o.i, o.err = i+1, errEnd
-			return "", 0, false
-		case ',':
-			i = WS(o.b, i+1)
-		default:
-			o.err = ErrSyntax
-			return "", 0, false
-		}
 	}
 	k, i, err := String(o.b, i)
 	if err != nil {
@@ -313,98 +350,16 @@ func (o *Object) Next() (key string, valueAt int, ok bool) {
 	return k, i, true
 }
 
-// Done records that the value of the member Next returned ends at end.
-func (o *Object) Done(end int) { o.i = end }
-
-// Fail stops the walk with err.
-func (o *Object) Fail(err error) { o.err = err }
-
-// End returns the offset just past the object's closing brace, or the
-// error that stopped the walk.
-func (o *Object) End() (int, error) {
-	if o.err == errEnd {
-		return o.i, nil
-	}
-	if o.err == nil {
-		return 0, errors.New("jsonscan: object not walked to its end")
-	}
-	return 0, o.err
-}
-
-var errEnd = errors.New("end of object")
-
 // An Array walks the elements of the JSON array at the start of its
 // input, one Next call per element.
-type Array struct {
-	b     []byte
-	i     int
-	first bool
-	err   error
-}
+type Array struct{ container }
 
 // NewArray starts walking the array at b[i:] (after leading whitespace).
 // An input that does not start with '[' makes the first Next fail.
-func NewArray(b []byte, i int) Array {
-	a := Array{b: b, first: true}
-	a.i = WS(b, i)
-	if a.i >= len(b) || b[a.i] != '[' {
-		a.err = ErrSyntax
-		return a
-	}
-	a.i++
-	return a
-}
+func NewArray(b []byte, i int) Array { return Array{open(b, i, '[')} }
 
 // Next returns the offset of the next element (after whitespace, before
-// the end of the input), which the caller must consume and report with Done. It returns ok false at the
-// end of the array or on an error (see End).
-func (a *Array) Next() (valueAt int, ok bool) {
-	if a.err != nil {
-		return 0, false
-	}
-	i := WS(a.b, a.i)
-	if i >= len(a.b) {
-		a.err = ErrSyntax
-		return 0, false
-	}
-	if a.b[i] == ']' && a.first {
-		a.i, a.err = i+1, errEnd
-		return 0, false
-	}
-	if !a.first {
-		switch a.b[i] {
-		case ']':
-			a.i, a.err = i+1, errEnd
-			return 0, false
-		case ',':
-			i = WS(a.b, i+1)
-		default:
-			a.err = ErrSyntax
-			return 0, false
-		}
-	}
-	a.first = false
-	if i >= len(a.b) {
-		a.err = ErrSyntax
-		return 0, false
-	}
-	return i, true
-}
-
-// Done records that the element Next returned ends at end.
-func (a *Array) Done(end int) { a.i = end }
-
-// Fail stops the walk with err.
-func (a *Array) Fail(err error) { a.err = err }
-
-// End returns the offset just past the array's closing bracket, or the
-// error that stopped the walk.
-func (a *Array) End() (int, error) {
-	if a.err == errEnd {
-		return a.i, nil
-	}
-	if a.err == nil {
-		return 0, errors.New("jsonscan: array not walked to its end")
-	}
-	return 0, a.err
-}
+// the end of the input), which the caller must consume and report with
+// Done. It returns ok false at the end of the array or on an error (see
+// End).
+func (a *Array) Next() (valueAt int, ok bool) { return a.step(']') }
