@@ -5,8 +5,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/gosio/gosio/internal/testutil"
 )
 
 // TestConnectionHandlersRunBeforeAnEarlyDisconnect disconnects each socket
@@ -18,12 +16,26 @@ import (
 func TestConnectionHandlersRunBeforeAnEarlyDisconnect(t *testing.T) {
 	t.Parallel()
 	srv, url := newTestServer(t, nil)
-	var connected, disconnected atomic.Int32
+	var connected, disconnected, gaveUp atomic.Int32
 	srv.Use(func(s *Socket) error {
 		go func() {
-			deadline := time.Now().Add(5 * time.Second)
-			for !s.Connected() && time.Now().Before(deadline) {
-				runtime.Gosched()
+			// Wait until the socket is past the middlewares (in the
+			// namespace: Connected is true from the start, so a socket
+			// disconnected while its middleware still ran never connected
+			// and rightly ran no handler), spinning for the tight race,
+			// then polling: 100 goroutines spinning for long starved the
+			// connects they wait for on a loaded machine.
+			in := func() bool { return srv.Sockets().LocalSocket(s.ID()) != nil }
+			deadline := time.Now().Add(30 * time.Second)
+			for i := 0; !in() && time.Now().Before(deadline); i++ {
+				if i < 1000 {
+					runtime.Gosched()
+				} else {
+					time.Sleep(100 * time.Microsecond)
+				}
+			}
+			if !in() {
+				gaveUp.Add(1)
 			}
 			s.Disconnect(true)
 		}()
@@ -38,7 +50,12 @@ func TestConnectionHandlersRunBeforeAnEarlyDisconnect(t *testing.T) {
 		c := dialWS(t, url, "")
 		c.send("40") // what the client reads then depends on the race
 	}
-	testutil.WaitUntil(t, 10*time.Second, "every socket's handlers", func() bool {
-		return connected.Load() == n && disconnected.Load() == n
-	})
+	deadline := time.Now().Add(40 * time.Second)
+	for connected.Load() != n || disconnected.Load() != n {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 40 s: %d of %d sockets' connection handlers ran, %d disconnect handlers (%d sockets not connected after 30 s)",
+				connected.Load(), n, disconnected.Load(), gaveUp.Load())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

@@ -81,17 +81,9 @@ func skip(b []byte, i, depth int) (int, error) {
 			if i, err = skip(b, WS(b, i+1), depth+1); err != nil {
 				return 0, err
 			}
-			i = WS(b, i)
-			if i >= len(b) {
-				return 0, ErrSyntax
-			}
-			switch b[i] {
-			case ',':
-				i = WS(b, i+1)
-			case '}':
-				return i + 1, nil
-			default:
-				return 0, ErrSyntax
+			var done bool
+			if i, done, err = afterItem(b, i, '}'); err != nil || done {
+				return i, err
 			}
 		}
 	case c == '[':
@@ -107,17 +99,9 @@ func skip(b []byte, i, depth int) (int, error) {
 			if i, err = skip(b, i, depth+1); err != nil {
 				return 0, err
 			}
-			i = WS(b, i)
-			if i >= len(b) {
-				return 0, ErrSyntax
-			}
-			switch b[i] {
-			case ',':
-				i = WS(b, i+1)
-			case ']':
-				return i + 1, nil
-			default:
-				return 0, ErrSyntax
+			var done bool
+			if i, done, err = afterItem(b, i, ']'); err != nil || done {
+				return i, err
 			}
 		}
 	case c == 't':
@@ -130,6 +114,22 @@ func skip(b []byte, i, depth int) (int, error) {
 		return skipNumber(b, i)
 	}
 	return 0, ErrSyntax
+}
+
+// afterItem moves past what follows a container's item that ends at i:
+// the comma (it returns the offset of the next item) or the closing byte c
+// (done, the offset past it).
+func afterItem(b []byte, i int, c byte) (next int, done bool, err error) {
+	i = WS(b, i)
+	switch {
+	case i >= len(b):
+		return 0, false, ErrSyntax
+	case b[i] == ',':
+		return WS(b, i+1), false, nil
+	case b[i] == c:
+		return i + 1, true, nil
+	}
+	return 0, false, ErrSyntax
 }
 
 func literal(b []byte, i int, lit string) (int, error) {
