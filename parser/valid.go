@@ -1,8 +1,9 @@
 package parser
 
 import (
-	"encoding/binary"
 	"encoding/json"
+
+	"github.com/gosio/gosio/internal/jsonscan"
 )
 
 // maxNesting is the deepest nesting of arrays and objects validJSON
@@ -59,11 +60,11 @@ func scanJSON(d []byte, split bool, elems []json.RawMessage) ([]json.RawMessage,
 			}
 			continue // its first element
 		case c == '"':
-			if i = scanString(d, i); i < 0 {
+			if i = jsonscan.ScanString(d, i); i < 0 {
 				return nil, false
 			}
 		case c == '-' || isDigit(c):
-			if i = scanNumber(d, i); i < 0 {
+			if i = jsonscan.ScanNumber(d, i); i < 0 {
 				return nil, false
 			}
 		case c == 't':
@@ -142,7 +143,7 @@ func objectKey(d []byte, i int) int {
 	if i >= len(d) || d[i] != '"' {
 		return -1
 	}
-	if i = scanString(d, i); i < 0 {
+	if i = jsonscan.ScanString(d, i); i < 0 {
 		return -1
 	}
 	i = skipSpace(d, i)
@@ -150,105 +151,4 @@ func objectKey(d []byte, i int) int {
 		return -1
 	}
 	return skipSpace(d, i+1)
-}
-
-const (
-	lsb = 0x0101010101010101
-	msb = 0x8080808080808080
-)
-
-// scanString checks the string whose quote is at d[i] and returns the
-// index past its closing quote, or -1. Plain bytes are skipped eight at a
-// time.
-func scanString(d []byte, i int) int {
-	i++
-	for {
-		for len(d)-i >= 8 {
-			v := binary.LittleEndian.Uint64(d[i:])
-			// A byte below 0x20, a quote or a backslash in v?
-			ctl := (v - lsb*0x20) &^ v
-			quote := v ^ (lsb * '"')
-			bslash := v ^ (lsb * '\\')
-			if (ctl|(quote-lsb)&^quote|(bslash-lsb)&^bslash)&msb != 0 {
-				break
-			}
-			i += 8
-		}
-		if i >= len(d) {
-			return -1
-		}
-		switch c := d[i]; {
-		case c == '"':
-			return i + 1
-		case c == '\\':
-			i++
-			if i >= len(d) {
-				return -1
-			}
-			switch d[i] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				i++
-			case 'u':
-				if len(d)-i < 5 {
-					return -1
-				}
-				for _, h := range d[i+1 : i+5] {
-					if !isHex(h) {
-						return -1
-					}
-				}
-				i += 5
-			default:
-				return -1
-			}
-		case c < 0x20:
-			return -1
-		default:
-			i++
-		}
-	}
-}
-
-func isHex(c byte) bool {
-	return isDigit(c) || (c|0x20) >= 'a' && (c|0x20) <= 'f'
-}
-
-// scanNumber checks the number starting at d[i] and returns the index
-// past it, or -1.
-func scanNumber(d []byte, i int) int {
-	if d[i] == '-' {
-		i++
-	}
-	switch {
-	case i >= len(d) || !isDigit(d[i]):
-		return -1
-	case d[i] == '0':
-		i++
-	default:
-		for i < len(d) && isDigit(d[i]) {
-			i++
-		}
-	}
-	if i < len(d) && d[i] == '.' {
-		i++
-		if i >= len(d) || !isDigit(d[i]) {
-			return -1
-		}
-		for i < len(d) && isDigit(d[i]) {
-			i++
-		}
-	}
-	if i < len(d) && (d[i] == 'e' || d[i] == 'E') {
-		i++
-		if i < len(d) && (d[i] == '+' || d[i] == '-') {
-			i++
-		}
-		if i >= len(d) || !isDigit(d[i]) {
-			return -1
-		}
-		for i < len(d) && isDigit(d[i]) {
-			i++
-		}
-	}
-	return i
 }

@@ -14,6 +14,7 @@
 package jsonscan
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 )
@@ -141,85 +142,34 @@ func literal(b []byte, i int, lit string) (int, error) {
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
-// skipNumber checks -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?.
+// skipNumber returns the offset past the number at b[i].
 func skipNumber(b []byte, i int) (int, error) {
-	if b[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(b) && b[i] == '0':
-		i++
-	case i < len(b) && b[i] >= '1' && b[i] <= '9':
-		for i < len(b) && isDigit(b[i]) {
-			i++
-		}
-	default:
+	if i = ScanNumber(b, i); i < 0 {
 		return 0, ErrSyntax
-	}
-	if i < len(b) && b[i] == '.' {
-		i++
-		if i >= len(b) || !isDigit(b[i]) {
-			return 0, ErrSyntax
-		}
-		for i < len(b) && isDigit(b[i]) {
-			i++
-		}
-	}
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		i++
-		if i < len(b) && (b[i] == '+' || b[i] == '-') {
-			i++
-		}
-		if i >= len(b) || !isDigit(b[i]) {
-			return 0, ErrSyntax
-		}
-		for i < len(b) && isDigit(b[i]) {
-			i++
-		}
 	}
 	return i, nil
 }
 
-func isHex(c byte) bool { return isDigit(c) || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
-
 // skipString returns the offset past the string at b[i] (a '"').
 func skipString(b []byte, i int) (int, error) {
-	end, _, err := scanString(b, i)
-	return end, err
+	if i = ScanString(b, i); i < 0 {
+		return 0, ErrSyntax
+	}
+	return i, nil
 }
 
 // scanString returns the offset past the string at b[i] (a '"') and
 // whether its contents are plain: printable ASCII without escapes.
 func scanString(b []byte, i int) (end int, plain bool, err error) {
-	plain = true
-	for i++; i < len(b); i++ {
-		c := b[i]
-		switch {
-		case c == '"':
-			return i + 1, plain, nil
-		case c < 0x20:
-			return 0, false, ErrSyntax
-		case c == '\\':
-			plain = false
-			i++
-			if i >= len(b) {
-				return 0, false, ErrSyntax
-			}
-			switch b[i] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-			case 'u':
-				if len(b)-i < 5 || !isHex(b[i+1]) || !isHex(b[i+2]) || !isHex(b[i+3]) || !isHex(b[i+4]) {
-					return 0, false, ErrSyntax
-				}
-				i += 4
-			default:
-				return 0, false, ErrSyntax
-			}
-		case c >= 0x80:
-			plain = false
+	if end, err = skipString(b, i); err != nil {
+		return 0, false, err
+	}
+	for _, c := range b[i+1 : end-1] {
+		if c == '\\' || c >= 0x80 {
+			return end, false, nil
 		}
 	}
-	return 0, false, ErrSyntax
+	return end, true, nil
 }
 
 // String decodes the JSON string at b[i:] (after leading whitespace) and
@@ -363,3 +313,104 @@ func NewArray(b []byte, i int) Array { return Array{open(b, i, '[')} }
 // Done. It returns ok false at the end of the array or on an error (see
 // End).
 func (a *Array) Next() (valueAt int, ok bool) { return a.step(']') }
+
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// ScanString checks the string whose quote is at d[i] and returns the
+// index past its closing quote, or -1. Plain bytes are skipped eight at a
+// time.
+func ScanString(d []byte, i int) int {
+	i++
+	for {
+		for len(d)-i >= 8 {
+			v := binary.LittleEndian.Uint64(d[i:])
+			// A byte below 0x20, a quote or a backslash in v?
+			ctl := (v - lsb*0x20) &^ v
+			quote := v ^ (lsb * '"')
+			bslash := v ^ (lsb * '\\')
+			if (ctl|(quote-lsb)&^quote|(bslash-lsb)&^bslash)&msb != 0 {
+				break
+			}
+			i += 8
+		}
+		if i >= len(d) {
+			return -1
+		}
+		switch c := d[i]; {
+		case c == '"':
+			return i + 1
+		case c == '\\':
+			i++
+			if i >= len(d) {
+				return -1
+			}
+			switch d[i] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i++
+			case 'u':
+				if len(d)-i < 5 {
+					return -1
+				}
+				for _, h := range d[i+1 : i+5] {
+					if !isHex(h) {
+						return -1
+					}
+				}
+				i += 5
+			default:
+				return -1
+			}
+		case c < 0x20:
+			return -1
+		default:
+			i++
+		}
+	}
+}
+
+func isHex(c byte) bool {
+	return isDigit(c) || (c|0x20) >= 'a' && (c|0x20) <= 'f'
+}
+
+// ScanNumber checks the number starting at d[i] and returns the index
+// past it, or -1.
+func ScanNumber(d []byte, i int) int {
+	if d[i] == '-' {
+		i++
+	}
+	switch {
+	case i >= len(d) || !isDigit(d[i]):
+		return -1
+	case d[i] == '0':
+		i++
+	default:
+		for i < len(d) && isDigit(d[i]) {
+			i++
+		}
+	}
+	if i < len(d) && d[i] == '.' {
+		i++
+		if i >= len(d) || !isDigit(d[i]) {
+			return -1
+		}
+		for i < len(d) && isDigit(d[i]) {
+			i++
+		}
+	}
+	if i < len(d) && (d[i] == 'e' || d[i] == 'E') {
+		i++
+		if i < len(d) && (d[i] == '+' || d[i] == '-') {
+			i++
+		}
+		if i >= len(d) || !isDigit(d[i]) {
+			return -1
+		}
+		for i < len(d) && isDigit(d[i]) {
+			i++
+		}
+	}
+	return i
+}
