@@ -228,13 +228,24 @@ func (s *Session) writeInlineLocked(msgs []*Message) bool {
 
 // writeFramesLocked writes the frames of msgs without waiting. The caller
 // holds s.mu and r.gate; nothing is queued and no flusher runs. What the
-// socket does not take right away is left to a new flusher: the unwritten
-// end of a begun frame as s.head, with the gate, which the flusher inherits,
-// and the untouched messages as the queue. A failed write is left to the
-// flusher too, which meets the error again and closes the session. counted
-// says whether msgs are counted in s.queued already.
+// socket does not take right away is left to a flusher (see settleLocked).
+// counted says whether msgs are counted in s.queued already.
 func (s *Session) writeFramesLocked(r *wsRaw, msgs []*Message, counted bool) {
 	n, _ := r.writeNow(msgs)
+	s.settleLocked(r, msgs, n, counted)
+}
+
+// settleLocked accounts for a write without waiting that took the first n
+// bytes of msgs' frames; the caller holds s.mu and r.gate, and messages
+// queued meanwhile (while s.flushing kept others off the socket) are in
+// s.queue. What the socket did not take is left to a new flusher: the
+// unwritten end of a begun frame as s.head, with the gate, which the
+// flusher inherits, and the untouched messages ahead of s.queue. A failed
+// write is left to the flusher too, which meets the error again and closes
+// the session. When all of msgs went out, messages queued meanwhile go back
+// to the server's writers, and a session closed meanwhile to a flusher,
+// which closes the connection.
+func (s *Session) settleLocked(r *wsRaw, msgs []*Message, n int, counted bool) {
 	if n > 0 {
 		s.taken.Add(1)
 	}
@@ -247,6 +258,18 @@ func (s *Session) writeFramesLocked(r *wsRaw, msgs []*Message, counted bool) {
 	}
 	if i == len(msgs) {
 		r.gate.Unlock()
+		switch {
+		case s.closed:
+			s.flushing = true
+			s.srv.goTracked(s.flushWS)
+		case len(s.queue) > 0:
+			s.flushing = false
+			if !s.pooled {
+				s.srv.poolLocked(s)
+			}
+		default:
+			s.flushing = false
+		}
 		return
 	}
 	rest := msgs[i:]
@@ -260,23 +283,29 @@ func (s *Session) writeFramesLocked(r *wsRaw, msgs []*Message, counted bool) {
 	} else {
 		r.gate.Unlock()
 	}
-	for _, m := range rest {
-		s.queue = append(s.queue, m)
-		if !counted {
+	if !counted {
+		for _, m := range rest {
 			s.queued += m.size()
 		}
+	}
+	if len(s.queue) == 0 {
+		s.queue = append(s.queue, rest...)
+	} else {
+		s.queue = append(append(make([]*Message, 0, len(rest)+len(s.queue)), rest...), s.queue...)
 	}
 	s.flushing = true
 	s.srv.goTracked(s.flushWS)
 }
 
 // writeQueued writes what QueueAll queued for s, for the server's shared
-// writers (see writePool).
+// writers (see writePool). It writes without holding s.mu, so that a
+// broadcast queueing for s meanwhile does not wait for the system call:
+// s.flushing keeps every other writer off the socket until it is done.
 func (s *Session) writeQueued() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.pooled = false
 	if s.flushing || len(s.queue) == 0 {
+		s.mu.Unlock()
 		return // a flusher writes the queue, or there is nothing left
 	}
 	r := s.ws.raw
@@ -284,12 +313,18 @@ func (s *Session) writeQueued() {
 		// The reader writes a control frame: leave the queue to a
 		// flusher, which waits at the gate.
 		s.flushing = true
+		s.mu.Unlock()
 		s.srv.goTracked(s.flushWS)
 		return
 	}
 	batch := s.takeQueueLocked()
-	s.writeFramesLocked(r, batch, true)
+	s.flushing = true
+	s.mu.Unlock()
+	n, _ := r.writeNow(batch)
+	s.mu.Lock()
+	s.settleLocked(r, batch, n, true)
 	s.recycleLocked(batch)
+	s.mu.Unlock()
 }
 
 // flushWS writes queued messages to the WebSocket until the queue is

@@ -3,7 +3,12 @@ package engineio
 import (
 	"runtime"
 	"sync"
+	"time"
 )
+
+// holdMax bounds how long a writer defers to a broadcast being queued,
+// beyond the time it has spent writing (see writePool).
+const holdMax = 10 * time.Millisecond
 
 // writerChunk is how many sessions a shared writer takes from the pool at
 // a time.
@@ -21,12 +26,22 @@ const writerChunk = 128
 // processor would catch up with the producer after each session and write
 // every message on its own (on two cores: 0.57 writes per delivery with
 // two writers, 0.15 with one, and 2.7 times the deliveries per second).
+//
+// On one processor a writer can only run instead of the goroutine queueing
+// a broadcast, when the scheduler preempts it: it would then write each
+// session's first few messages of a burst and come back for the rest.
+// There, while sessions keep arriving in the pool, a writer yields to the
+// producer first, for at most holdMax more than it has spent writing, so a
+// stream of broadcasts cannot starve it (to 10,000 receivers on one core:
+// 0.06 writes per delivery, against 0.095 without the hold).
 type writePool struct {
 	mu      sync.Mutex
 	pending []*Session
 	next    int // pending[next:] wait; pending[:next] are taken
 	writers int
-	max     int // most writers at a time; 0 until the pool is first used
+	max     int    // most writers at a time; 0 until the pool is first used
+	hold    bool   // writers defer to broadcasts being queued (one processor)
+	added   uint64 // sessions ever pooled
 }
 
 // poolLocked puts s in the pool; the caller holds s.mu and s is not in it.
@@ -35,8 +50,10 @@ func (srv *Server) poolLocked(s *Session) {
 	p := &srv.writers
 	p.mu.Lock()
 	p.pending = append(p.pending, s)
+	p.added++
 	if p.max == 0 {
-		p.max = max(1, runtime.GOMAXPROCS(0)-1)
+		procs := runtime.GOMAXPROCS(0)
+		p.max, p.hold = max(1, procs-1), procs == 1
 	}
 	waiting := len(p.pending) - p.next
 	start := p.writers == 0 || (waiting > writerChunk*p.writers && p.writers < p.max)
@@ -53,8 +70,24 @@ func (srv *Server) poolLocked(s *Session) {
 func (srv *Server) runWriter() {
 	p := &srv.writers
 	var batch []*Session
+	var seen uint64
+	var held, wrote time.Duration
 	for {
 		p.mu.Lock()
+		if p.hold && p.added != seen && p.next < len(p.pending) && held < holdMax+wrote {
+			// Sessions are still being pooled: a broadcast is being
+			// queued, on the processor this writer would take from it.
+			// Let it finish first, so that its messages and the next
+			// ones go out in one write per session. The writer defers
+			// for at most holdMax more than it has spent writing, so a
+			// stream of broadcasts cannot starve it.
+			seen = p.added
+			p.mu.Unlock()
+			t := time.Now()
+			runtime.Gosched()
+			held += time.Since(t)
+			continue
+		}
 		if p.next == len(p.pending) {
 			clear(p.pending)
 			p.pending, p.next = p.pending[:0], 0
@@ -67,9 +100,11 @@ func (srv *Server) runWriter() {
 		clear(p.pending[p.next:end])
 		p.next = end
 		p.mu.Unlock()
+		t := time.Now()
 		for _, s := range batch {
 			s.writeQueued()
 		}
+		wrote += time.Since(t)
 		clear(batch)
 	}
 }
