@@ -23,6 +23,10 @@ type connReader struct {
 	buf  *[]byte // nil when released
 	r, w int     // unread bytes are (*buf)[r:w]
 	err  error   // the connection's error, returned once the buffer is read
+	// short says that tryFill's read, the last read of the connection,
+	// filled less than the buffer: the socket had nothing more then, so
+	// tryFill need not ask it again before the next edge (see tryFill).
+	short bool
 
 	// A non-blocking read in progress (see tryFill): readFn (made once, so
 	// that it allocates nothing) leaves its results in opN and opErr.
@@ -72,6 +76,7 @@ func (c *connReader) Read(p []byte) (int, error) {
 	}
 	if c.r == c.w {
 		if len(p) >= connReadSize && c.err == nil {
+			c.short = false // the socket may hold more than this read takes
 			return c.conn.Read(p)
 		}
 		if err := c.fill(); err != nil {
@@ -95,7 +100,7 @@ func (c *connReader) fill() error {
 	c.r, c.w = 0, 0
 	for c.w == 0 {
 		n, err := c.conn.Read(*c.buf)
-		c.w = n
+		c.w, c.short = n, false // only tryFill's own reads count (see tryFill)
 		if err != nil {
 			c.err = err
 			if n == 0 {
@@ -110,9 +115,20 @@ func (c *connReader) fill() error {
 // waiting, through rc, and reports whether there is anything to read now:
 // buffered bytes, or an error (the end of the stream included) that the
 // next read returns. It reports false when the connection has nothing yet.
+//
+// After a read that filled less than the buffer, tryFill reports false
+// once without reading: a TCP read returns less than asked only when the
+// socket held nothing more, and the edge-triggered poller reports anything
+// that arrives later (see poller). That saves the read that would only
+// return EAGAIN, one system call per message in a request-response
+// exchange.
 func (c *connReader) tryFill(rc syscall.RawConn) bool {
 	if c.r < c.w || c.err != nil {
 		return true
+	}
+	if c.short {
+		c.short = false
+		return false
 	}
 	if c.buf == nil {
 		c.buf = connReadBufs.Get().(*[]byte)
@@ -125,7 +141,7 @@ func (c *connReader) tryFill(rc syscall.RawConn) bool {
 	case errno == syscall.EAGAIN:
 		return false
 	case n > 0:
-		c.w = n
+		c.w, c.short = n, n < len(*c.buf)
 	case err != nil:
 		c.err = err
 	case errno != nil:
