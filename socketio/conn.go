@@ -183,6 +183,7 @@ func (c *conn) connect(name string, auth json.RawMessage) {
 			return
 		}
 	}
+	s.join()
 	c.mu.Lock()
 	c.connectedLocked(name)
 	if c.closed {

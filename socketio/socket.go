@@ -30,8 +30,12 @@ type Socket struct {
 	handshake *Handshake
 	queue     taskQueue // runs the socket's handlers
 
-	mu           sync.Mutex
+	mu sync.Mutex
+	// connected is false once the socket disconnected or was refused;
+	// joined is true once its middlewares let it in. Connected needs both:
+	// a middleware sees a socket that is not connected yet, as in Node.
 	connected    bool
+	joined       bool
 	closeErr     error // why the socket disconnected (or was refused)
 	data         any
 	handlers     eventTable
@@ -165,11 +169,20 @@ func (s *Socket) Handshake() *Handshake { return s.handshake }
 // Conn returns the Engine.IO session the socket rides on.
 func (s *Socket) Conn() *engineio.Session { return s.conn.eio }
 
-// Connected reports whether the socket is connected.
+// Connected reports whether the socket is connected: false inside its
+// connection middlewares, which run before it is (Node's socket.connected
+// is false there too), and once it disconnected.
 func (s *Socket) Connected() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.connected
+	return s.connected && s.joined
+}
+
+// join marks the socket let in by its middlewares.
+func (s *Socket) join() {
+	s.mu.Lock()
+	s.joined = true
+	s.mu.Unlock()
 }
 
 // Data returns the value stored with SetData.
@@ -468,8 +481,13 @@ func (s *Socket) Local() BroadcastOperator { return s.Broadcast().Local() }
 
 // Disconnect disconnects the socket from its namespace with
 // ReasonServerNamespaceDisconnect, telling the client. With close, it
-// disconnects every socket of the client and closes the connection.
+// disconnects every socket of the client and closes the connection. On a
+// socket that is not connected it does nothing, as in Node: inside a
+// connection middleware, refuse the connection by returning an error.
 func (s *Socket) Disconnect(close bool) {
+	if !s.Connected() {
+		return
+	}
 	if close {
 		s.conn.mu.Lock()
 		socks := s.conn.sockets.all()
@@ -478,9 +496,6 @@ func (s *Socket) Disconnect(close bool) {
 			x.Disconnect(false)
 		}
 		s.conn.eio.Close()
-		return
-	}
-	if !s.Connected() {
 		return
 	}
 	_ = s.conn.sendPacket(&parser.Packet{Type: parser.Disconnect, Namespace: s.nsp.name}, false)
