@@ -21,8 +21,9 @@ import (
 // The epoll descriptor is itself watched by Go's network poller, so the
 // poller's goroutine parks like any reader: no thread is blocked.
 // Connections are registered edge-triggered; a worker reads until the
-// socket has nothing more, and an edge that comes while it reads makes it
-// read once more (see wsRaw.pollState), so no data waits unseen.
+// socket has nothing more (a read that does not fill the buffer tells, see
+// connReader.tryFill), and an edge that comes while it reads makes it read
+// once more (see wsRaw.pollState), so no data waits unseen.
 type poller struct {
 	srv  *Server
 	file *os.File        // the epoll descriptor, for Go's network poller
