@@ -52,11 +52,11 @@ clean:
 
 .PHONY: bench-compare bench-smoke
 
-## bench-compare: gosio against Node socket.io, zishang520 and the raw floor (~40 min); writes docs/benchmarks.md
+## bench-compare: gosio against Node socket.io, zishang520, the raw server and the epoll floor (~55 min); writes docs/benchmarks.md
 bench-compare:
 	@command -v npm >/dev/null || { echo "npm is required (Node.js 20+)"; exit 1; }
 	cd bench && $(GO) build -o bin/ ./cmd/... && npm ci --no-audit --no-fund
-	cd bench && ./bin/benchrun -profile compare -doc ../docs/benchmarks.md
+	cd bench && ./bin/benchrun -profile compare -reps 3 -maxreps 4 -servers gosio,node,zishang520,raw,floor -doc ../docs/benchmarks.md
 
 ## bench-smoke: a 3-minute subset that prints gosio's ratios against the raw coder/websocket floor
 bench-smoke:

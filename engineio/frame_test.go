@@ -209,49 +209,39 @@ func TestGateHoldsControlFramesBehindABegunFrame(t *testing.T) {
 // with the writers' hold (one processor) and without it.
 func TestQueueAllKeepsOrderWithSend(t *testing.T) {
 	t.Parallel()
-	for _, hold := range []bool{false, true} {
-		t.Run("hold="+strconv.FormatBool(hold), func(t *testing.T) {
-			t.Parallel()
-			const (
-				clients = 40
-				count   = 300
-			)
-			conns, all := openSessions(t, clients)
-			setWriters(all[0].srv, 1, hold)
-			var wg sync.WaitGroup
-			wg.Go(func() {
-				for i := range count {
-					m := NewTextMessage([]byte("q" + strconv.Itoa(i)))
-					for _, s := range all {
-						_ = s.QueueAll([]*Message{m})
-					}
+	eachHold(t, func(t *testing.T, hold bool) {
+		const (
+			clients = 40
+			count   = 300
+		)
+		conns, all := openSessions(t, clients)
+		setWriters(all[0].srv, 1, hold)
+		var wg sync.WaitGroup
+		wg.Go(func() { queueNumbered(all, "q", count) })
+		wg.Go(func() {
+			for i := range count {
+				for _, s := range all {
+					_ = s.SendText([]byte("s" + strconv.Itoa(i)))
 				}
-			})
-			wg.Go(func() {
-				for i := range count {
-					for _, s := range all {
-						_ = s.SendText([]byte("s" + strconv.Itoa(i)))
-					}
-				}
-			})
-			for ci, c := range conns {
-				next := map[byte]int{'q': 0, 's': 0}
-				for range 2 * count {
-					got := readText(t, c)
-					src := got[1]
-					n, err := strconv.Atoi(got[2:])
-					if err != nil || got[0] != '4' || n != next[src] {
-						t.Fatalf("client %d: got %q, want the %c message %d", ci, got, src, next[src])
-					}
-					next[src]++
-				}
-			}
-			wg.Wait()
-			for _, c := range conns {
-				_ = c.CloseNow()
 			}
 		})
-	}
+		for ci, c := range conns {
+			next := map[byte]int{'q': 0, 's': 0}
+			for range 2 * count {
+				got := readText(t, c)
+				src := got[1]
+				n, err := strconv.Atoi(got[2:])
+				if err != nil || got[0] != '4' || n != next[src] {
+					t.Fatalf("client %d: got %q, want the %c message %d", ci, got, src, next[src])
+				}
+				next[src]++
+			}
+		}
+		wg.Wait()
+		for _, c := range conns {
+			_ = c.CloseNow()
+		}
+	})
 }
 
 // TestQueueAllWhileClosing closes sessions while broadcasts are queued for
@@ -261,63 +251,75 @@ func TestQueueAllKeepsOrderWithSend(t *testing.T) {
 // check and the server's Shutdown).
 func TestQueueAllWhileClosing(t *testing.T) {
 	t.Parallel()
+	eachHold(t, func(t *testing.T, hold bool) {
+		const (
+			clients = 60
+			count   = 400
+		)
+		conns, all := openSessions(t, clients)
+		setWriters(all[0].srv, 1, hold)
+		var wg sync.WaitGroup
+		wg.Go(func() { queueNumbered(all, "", count) })
+		wg.Go(func() {
+			for i, s := range all {
+				if i%2 == 0 {
+					runtime.Gosched()
+				}
+				s.Close()
+			}
+		})
+		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+		defer cancel()
+		for ci, c := range conns {
+			next := 0
+			for {
+				typ, data, err := c.Read(ctx)
+				if err != nil {
+					if ctx.Err() != nil {
+						t.Fatalf("client %d: the connection did not end after %d messages", ci, next)
+					}
+					// A close frame, as a flusher sends after the last
+					// message, not a cut connection (the grace timer's).
+					if st := websocket.CloseStatus(err); st != websocket.StatusNoStatusRcvd {
+						t.Fatalf("client %d: the connection ended with %v, want an empty close frame", ci, err)
+					}
+					break
+				}
+				if typ != websocket.MessageText {
+					t.Fatalf("client %d: got a binary message", ci)
+				}
+				if string(data) == "1" {
+					continue // the close packet
+				}
+				if got, want := string(data), "4"+strconv.Itoa(next); got != want {
+					t.Fatalf("client %d: got %q, want %q", ci, got, want)
+				}
+				next++
+			}
+		}
+		wg.Wait()
+	})
+}
+
+// eachHold runs fn as parallel subtests with and without the shared
+// writers' hold.
+func eachHold(t *testing.T, fn func(t *testing.T, hold bool)) {
 	for _, hold := range []bool{false, true} {
 		t.Run("hold="+strconv.FormatBool(hold), func(t *testing.T) {
 			t.Parallel()
-			const (
-				clients = 60
-				count   = 400
-			)
-			conns, all := openSessions(t, clients)
-			setWriters(all[0].srv, 1, hold)
-			var wg sync.WaitGroup
-			wg.Go(func() {
-				for i := range count {
-					m := NewTextMessage([]byte(strconv.Itoa(i)))
-					for _, s := range all {
-						_ = s.QueueAll([]*Message{m})
-					}
-				}
-			})
-			wg.Go(func() {
-				for i, s := range all {
-					if i%2 == 0 {
-						runtime.Gosched()
-					}
-					s.Close()
-				}
-			})
-			ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-			defer cancel()
-			for ci, c := range conns {
-				next := 0
-				for {
-					typ, data, err := c.Read(ctx)
-					if err != nil {
-						if ctx.Err() != nil {
-							t.Fatalf("client %d: the connection did not end after %d messages", ci, next)
-						}
-						// A close frame, as a flusher sends after the last
-						// message, not a cut connection (the grace timer's).
-						if st := websocket.CloseStatus(err); st != websocket.StatusNoStatusRcvd {
-							t.Fatalf("client %d: the connection ended with %v, want an empty close frame", ci, err)
-						}
-						break
-					}
-					if typ != websocket.MessageText {
-						t.Fatalf("client %d: got a binary message", ci)
-					}
-					if string(data) == "1" {
-						continue // the close packet
-					}
-					if got, want := string(data), "4"+strconv.Itoa(next); got != want {
-						t.Fatalf("client %d: got %q, want %q", ci, got, want)
-					}
-					next++
-				}
-			}
-			wg.Wait()
+			fn(t, hold)
 		})
+	}
+}
+
+// queueNumbered queues count text messages, prefix followed by 0, 1, ...,
+// to every session with QueueAll, as a stream of broadcasts.
+func queueNumbered(all []*Session, prefix string, count int) {
+	for i := range count {
+		m := NewTextMessage([]byte(prefix + strconv.Itoa(i)))
+		for _, s := range all {
+			_ = s.QueueAll([]*Message{m})
+		}
 	}
 }
 
