@@ -11,8 +11,9 @@
 // replaced by "<sid>", and events what the
 // socket emitted: "connect", "connect_error: <message>", "disconnect:
 // <reason>" and "<event> <JSON args>". The client acknowledges "early" with
-// its argument times 6. Each connection gets 400 ms after it connected (or
-// failed) for what may follow. It ends with {"ev":"done"}.
+// its argument times 6. After the connect (or its failure) each connection
+// waits for its namespace's last event (at most 3 s), then 100 ms for
+// anything that may follow. It ends with {"ev":"done"}.
 
 import { Manager } from "socket.io-client";
 
@@ -34,7 +35,7 @@ setTimeout(() => fail(`timeout after ${timeoutMs}ms`), timeoutMs).unref();
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function run(nsp) {
+async function run(nsp, last) {
   const packets = [];
   const events = [];
   const manager = new Manager(url, { transports: ["websocket"], forceNew: true, reconnection: false, timeout: 5000 });
@@ -49,13 +50,17 @@ async function run(nsp) {
     sock.on("connect_error", (e) => (events.push(`connect_error: ${e.message}`), resolve()));
   });
   sock.on("disconnect", (reason) => events.push(`disconnect: ${reason}`));
+  let lastSeen;
+  const final = new Promise((resolve) => (lastSeen = resolve));
   sock.onAny((ev, ...args) => {
     const ack = typeof args.at(-1) === "function" ? args.pop() : null;
     events.push(`${ev} ${JSON.stringify(args)}`);
     if (ack) ack(args[0] * 6);
+    if (ev === last) lastSeen();
   });
   await Promise.race([settled, sleep(5000).then(() => events.push("no answer"))]);
-  await sleep(400);
+  await Promise.race([final, sleep(3000)]);
+  await sleep(100);
   out({ ev: "case", nsp, packets, events });
   const closed = new Promise((resolve) =>
     !manager.engine || manager.engine.readyState === "closed" ? resolve() : manager.engine.once("close", resolve),
@@ -65,6 +70,13 @@ async function run(nsp) {
   await closed;
 }
 
-for (const nsp of ["/mw-state", "/mw-disconnect", "/mw-close", "/mw-ack", "/mw-join"]) await run(nsp);
+const cases = [
+  ["/mw-state", "state"],
+  ["/mw-disconnect", "state"],
+  ["/mw-close", "state"],
+  ["/mw-ack", "acked"],
+  ["/mw-join", "rooms"],
+];
+for (const [nsp, last] of cases) await run(nsp, last);
 out({ ev: "done" });
 process.exit(0);
