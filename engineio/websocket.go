@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -288,11 +289,7 @@ func (s *Session) settleLocked(r *wsRaw, msgs []*Message, n int, counted bool) {
 			s.queued += m.size()
 		}
 	}
-	if len(s.queue) == 0 {
-		s.queue = append(s.queue, rest...)
-	} else {
-		s.queue = append(append(make([]*Message, 0, len(rest)+len(s.queue)), rest...), s.queue...)
-	}
+	s.queue = slices.Insert(s.queue, 0, rest...)
 	s.flushing = true
 	s.srv.goTracked(s.flushWS)
 }

@@ -74,7 +74,8 @@ func (srv *Server) runWriter() {
 	var held, wrote time.Duration
 	for {
 		p.mu.Lock()
-		if p.hold && p.added != seen && p.next < len(p.pending) && held < holdMax+wrote {
+		hold := p.hold
+		if hold && p.added != seen && p.next < len(p.pending) && held < holdMax+wrote {
 			// Sessions are still being pooled: a broadcast is being
 			// queued, on the processor this writer would take from it.
 			// Let it finish first, so that its messages and the next
@@ -100,11 +101,16 @@ func (srv *Server) runWriter() {
 		clear(p.pending[p.next:end])
 		p.next = end
 		p.mu.Unlock()
-		t := time.Now()
+		var t time.Time
+		if hold {
+			t = time.Now()
+		}
 		for _, s := range batch {
 			s.writeQueued()
 		}
-		wrote += time.Since(t)
+		if hold {
+			wrote += time.Since(t)
+		}
 		clear(batch)
 	}
 }

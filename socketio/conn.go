@@ -183,7 +183,7 @@ func (c *conn) connect(name string, auth json.RawMessage) {
 			return
 		}
 	}
-	s.join()
+	s.admit()
 	c.mu.Lock()
 	c.connectedLocked(name)
 	if c.closed {

@@ -20,10 +20,9 @@ func TestConnectionHandlersRunBeforeAnEarlyDisconnect(t *testing.T) {
 	srv.Use(func(s *Socket) error {
 		go func() {
 			// Wait until the socket is past the middlewares (in the
-			// namespace: Connected is true from the start, so a socket
-			// disconnected while its middleware still ran never connected
-			// and rightly ran no handler), spinning for the tight race,
-			// then polling: 100 goroutines spinning for long starved the
+			// namespace: a Disconnect while its middleware still runs does
+			// nothing, as in Node), spinning for the tight race, then
+			// polling: 100 goroutines spinning for long starved the
 			// connects they wait for on a loaded machine.
 			in := func() bool { return srv.Sockets().LocalSocket(s.ID()) != nil }
 			deadline := time.Now().Add(30 * time.Second)

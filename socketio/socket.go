@@ -32,10 +32,11 @@ type Socket struct {
 
 	mu sync.Mutex
 	// connected is false once the socket disconnected or was refused;
-	// joined is true once its middlewares let it in. Connected needs both:
-	// a middleware sees a socket that is not connected yet, as in Node.
+	// admitted is true once its middlewares let it in. Connected needs
+	// both: a middleware sees a socket that is not connected yet, as in
+	// Node.
 	connected    bool
-	joined       bool
+	admitted     bool
 	closeErr     error // why the socket disconnected (or was refused)
 	data         any
 	handlers     eventTable
@@ -175,13 +176,13 @@ func (s *Socket) Conn() *engineio.Session { return s.conn.eio }
 func (s *Socket) Connected() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.connected && s.joined
+	return s.connected && s.admitted
 }
 
-// join marks the socket let in by its middlewares.
-func (s *Socket) join() {
+// admit marks the socket let in by its middlewares.
+func (s *Socket) admit() {
 	s.mu.Lock()
-	s.joined = true
+	s.admitted = true
 	s.mu.Unlock()
 }
 

@@ -34,7 +34,6 @@ func newStat(v []float64) *stat {
 type agg struct {
 	vals   map[string][]float64 // key(scenario, server, point, metric) -> one value per rep
 	calm   map[string][]float64 // the same, only from runs of the point with little CPU stolen
-	stolen map[string]int       // key(scenario, server, point) -> runs with more than maxSteal stolen
 	passes map[string][2]int    // key(scenario, server, point) -> passed, measured
 	points map[string][]string  // scenario -> point names in order of first appearance
 	notes  map[string][]string  // key(scenario, server) -> distinct notes
@@ -45,7 +44,7 @@ type agg struct {
 func key(parts ...string) string { return strings.Join(parts, "\x00") }
 
 func aggregate(runs []*result.Result) *agg {
-	a := &agg{vals: map[string][]float64{}, calm: map[string][]float64{}, stolen: map[string]int{}, passes: map[string][2]int{}, points: map[string][]string{},
+	a := &agg{vals: map[string][]float64{}, calm: map[string][]float64{}, passes: map[string][2]int{}, points: map[string][]string{},
 		notes: map[string][]string{}, errs: map[string][]string{}, reps: map[string]int{}}
 	for _, r := range runs {
 		ks := key(r.Scenario, r.Server)
@@ -64,9 +63,6 @@ func aggregate(runs []*result.Result) *agg {
 			}
 			st, measured := p.M["steal"]
 			stolen := maxSteal > 0 && measured && st > maxSteal
-			if stolen {
-				a.stolen[key(r.Scenario, r.Server, p.Name)]++
-			}
 			for m, v := range p.M {
 				k := key(r.Scenario, r.Server, p.Name, m)
 				a.vals[k] = append(a.vals[k], v)
