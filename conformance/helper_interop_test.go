@@ -465,6 +465,17 @@ func TestHelperGoClientTSServer(t *testing.T) {
 		b := igStartGoClient(t, s.url(), "", "auth", false)
 		a.wait(t, "authenticated", "", 1)
 		b.wait(t, "connect", "", 1)
+		// Node's engine.close() discards what a session has not written
+		// yet, so a client between two polls would never get the
+		// DISCONNECT and would see its transport fail instead, with a
+		// Node client as with ours. Over a WebSocket the DISCONNECT goes
+		// out at once: shut down once both have upgraded, as in the
+		// observation this test checks.
+		for _, c := range []*igGoClient{a, b} {
+			testutil.WaitUntil(t, 10*time.Second, "the Go client on websocket", func() bool {
+				return c.Socket().Manager().Transport() == "websocket"
+			})
+		}
 		s.call(t, "POST", "/shutdown", nil, nil)
 		for _, c := range []*igGoClient{a, b} {
 			d := c.wait(t, "disconnect", "", 1)[0]
