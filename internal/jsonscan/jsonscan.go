@@ -14,6 +14,7 @@
 package jsonscan
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -320,21 +321,18 @@ const (
 )
 
 // ScanString checks the string whose quote is at d[i] and returns the
-// index past its closing quote, or -1. Plain bytes are skipped eight at a
-// time.
+// index past its closing quote, or -1. Runs of plain bytes are skipped
+// eight at a time, which ends most keys and short values; after 64 plain
+// bytes the rest of the string goes to scanLong.
 func ScanString(d []byte, i int) int {
 	i++
+	words := 0
 	for {
-		for len(d)-i >= 8 {
-			v := binary.LittleEndian.Uint64(d[i:])
-			// A byte below 0x20, a quote or a backslash in v?
-			ctl := (v - lsb*0x20) &^ v
-			quote := v ^ (lsb * '"')
-			bslash := v ^ (lsb * '\\')
-			if (ctl|(quote-lsb)&^quote|(bslash-lsb)&^bslash)&msb != 0 {
-				break
-			}
+		for len(d)-i >= 8 && special(binary.LittleEndian.Uint64(d[i:])) == 0 {
 			i += 8
+			if words++; words == 8 {
+				return scanLong(d, i)
+			}
 		}
 		if i >= len(d) {
 			return -1
@@ -343,24 +341,7 @@ func ScanString(d []byte, i int) int {
 		case c == '"':
 			return i + 1
 		case c == '\\':
-			i++
-			if i >= len(d) {
-				return -1
-			}
-			switch d[i] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				i++
-			case 'u':
-				if len(d)-i < 5 {
-					return -1
-				}
-				for _, h := range d[i+1 : i+5] {
-					if !isHex(h) {
-						return -1
-					}
-				}
-				i += 5
-			default:
+			if i = escape(d, i); i < 0 {
 				return -1
 			}
 		case c < 0x20:
@@ -369,6 +350,98 @@ func ScanString(d []byte, i int) int {
 			i++
 		}
 	}
+}
+
+// special reports, in the high bit of each byte, the bytes of v that end
+// a run of plain string bytes: a byte below 0x20, a quote or a backslash
+// (and possibly bytes after the first such one).
+func special(v uint64) uint64 {
+	ctl := (v - lsb*0x20) &^ v
+	quote := v ^ (lsb * '"')
+	bslash := v ^ (lsb * '\\')
+	return (ctl | (quote-lsb)&^quote | (bslash-lsb)&^bslash) & msb
+}
+
+// scanLong is ScanString from d[i] on for a long string: it splits the
+// string at its quotes and backslashes with bytes.IndexByte (vector code)
+// and checks each run between them for control bytes 32 bytes at a time.
+// Every byte is looked at a bounded number of times, however many escapes
+// the string holds.
+func scanLong(d []byte, i int) int {
+	for {
+		q := bytes.IndexByte(d[i:], '"')
+		if q < 0 {
+			return -1
+		}
+		end := i + q // the closing quote, unless a backslash escapes it
+		for {
+			b := bytes.IndexByte(d[i:end], '\\')
+			if b < 0 {
+				if !controlFree(d[i:end]) {
+					return -1
+				}
+				return end + 1
+			}
+			if !controlFree(d[i : i+b]) {
+				return -1
+			}
+			if i = escape(d, i+b); i < 0 {
+				return -1
+			}
+			if i > end { // it escaped the quote at end
+				break
+			}
+		}
+	}
+}
+
+// escape checks the escape sequence whose backslash is at d[i] and returns
+// the index past it, or -1.
+func escape(d []byte, i int) int {
+	i++
+	if i >= len(d) {
+		return -1
+	}
+	switch d[i] {
+	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		return i + 1
+	case 'u':
+		if len(d)-i < 5 {
+			return -1
+		}
+		for _, h := range d[i+1 : i+5] {
+			if !isHex(h) {
+				return -1
+			}
+		}
+		return i + 5
+	}
+	return -1
+}
+
+// controlFree reports whether b holds no byte below 0x20, checking 32
+// bytes per step.
+func controlFree(b []byte) bool {
+	var acc uint64
+	for len(b) >= 32 {
+		v0 := binary.LittleEndian.Uint64(b)
+		v1 := binary.LittleEndian.Uint64(b[8:])
+		v2 := binary.LittleEndian.Uint64(b[16:])
+		v3 := binary.LittleEndian.Uint64(b[24:])
+		acc |= (v0-lsb*0x20)&^v0 | (v1-lsb*0x20)&^v1 | (v2-lsb*0x20)&^v2 | (v3-lsb*0x20)&^v3
+		b = b[32:]
+	}
+	for len(b) >= 8 {
+		v := binary.LittleEndian.Uint64(b)
+		acc |= (v - lsb*0x20) &^ v
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c < 0x20 {
+			return false
+		}
+	}
+	return acc&msb == 0
 }
 
 func isHex(c byte) bool {

@@ -2,6 +2,7 @@ package jsonscan
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -9,6 +10,53 @@ var seeds = []string{
 	`{}`, `[]`, `""`, `"a\u00e9\ud83d\ude00"`, `"\ud800"`, "\"\xff\"", `0`, `-0.5e+10`, `01`, `1.`, `-`, `1e`,
 	`{"a":[1,true,false,null,{"b":"c"}]}`, `{"a":1,}`, `[1,]`, `{"a" 1}`, ` [ 1 , 2 ] `, `tru`, `nul`,
 	`{"headers":{"host":"x","set-cookie":["a","b"]},"issued":1.5}`, "\"a\tb\"", `"\x"`, `"\u12"`,
+	// Past ScanString's first two words, where it splits at quotes and
+	// backslashes.
+	`"0123456789abcdef0123456789abcdef0123\"456789abcdef\\"`, `"0123456789abcdefghij\u00e9klmnopqrstuvwxyz0123456789"`,
+	"\"0123456789abcdefghijklmnopqrstuvwxyz0123456789\x01\"", `"0123456789abcdefghijklmnopqrstuvwx\\\"yz"`,
+	`["0123456789abcdefghij\u00"]`, `"0123456789abcdefghij\`,
+}
+
+// TestScanStringAtEveryPosition puts each kind of special byte sequence at
+// every position of strings up to 80 bytes long, alone and with a second
+// one after it, and checks ScanString against encoding/json: it must end
+// right after the first quote that closes a valid string, and return -1
+// when the string is not valid up to its closing quote.
+func TestScanStringAtEveryPosition(t *testing.T) {
+	specials := []string{`\"`, `\\`, `\/`, `\n`, `\u00e9`, `\u12`, `\x`, "\x01", "\x1f", "\t", "\u00e9", "\xff", `"`, `\`}
+	check := func(body string) {
+		t.Helper()
+		b := []byte(`"` + body + `"`)
+		want := firstEnd(b)
+		for prefix := range 2 {
+			in := append([]byte(" "[:prefix]), b...)
+			got := ScanString(in, prefix)
+			if want < 0 && got != -1 || want >= 0 && got != want+prefix {
+				t.Fatalf("ScanString(%q, %d) = %d, want %d", in, prefix, got, want+prefix)
+			}
+		}
+	}
+	for n := range 81 {
+		pad := strings.Repeat("x", n)
+		for _, a := range specials {
+			check(pad + a)
+			check(pad + a + "yz")
+			for _, z := range specials {
+				check(pad + a + strings.Repeat("y", n%19) + z + "w")
+			}
+		}
+	}
+}
+
+// firstEnd returns the length of the shortest prefix of b that is a valid
+// JSON string, or -1.
+func firstEnd(b []byte) int {
+	for i := 2; i <= len(b); i++ {
+		if b[i-1] == '"' && json.Valid(b[:i]) {
+			return i
+		}
+	}
+	return -1
 }
 
 // FuzzSkipMatchesValid: Valid agrees with encoding/json.Valid on every
