@@ -81,7 +81,7 @@ func (s *Session) queueForPoolLocked(msgs []*Message, size int) {
 	s.queue = append(s.queue, msgs...)
 	s.queued += size
 	switch {
-	case s.transport != webSocket || s.ws.raw == nil || s.ws.raw.rc == nil:
+	case !s.poolable:
 		s.kickLocked()
 	case !s.flushing && !s.pooled:
 		s.srv.poolLocked(s)

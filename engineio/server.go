@@ -203,7 +203,7 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, q map[strin
 		if conn, err = srv.acceptWebSocket(w, r, s.b64 || s.eio3); err != nil {
 			return
 		}
-		s.transport, s.ws = webSocket, conn
+		s.transport, s.ws, s.poolable = webSocket, conn, conn.poolable()
 	} else if !srv.opts.DisableUpgrades && srv.opts.transportEnabled(TransportWebSocket) {
 		upgrades = append(upgrades, TransportWebSocket)
 	}

@@ -72,10 +72,25 @@ const (
 // Its fields are ordered so that the small ones share words: a session is
 // the largest object an idle connection keeps.
 type Session struct {
-	srv  *Server
+	// What queueing a broadcast reads and writes, first and together: a
+	// broadcast to many sessions touches each one's, and a cache line
+	// less per session is a miss less per delivery.
+	mu        sync.Mutex
+	closed    bool
+	transport transportKind
+	posting   bool
+	flushing  bool // a flusher goroutine owns the WebSocket writes
+	pooled    bool // waits in the server's writePool
+	poolable  bool // a WebSocket the writePool can write (see queueForPoolLocked), set with ws
+	probed    bool // the probe answered 2probe
+	awaitPong bool
+	queue     []*Message
+	queued    int // bytes queued or being written
+	srv       *Server
+	ctr       *counters
+
 	id   string
 	info RequestInfo
-	ctr  *counters
 
 	onMessage atomic.Pointer[func(data []byte, binary bool)]
 	onClose   atomic.Pointer[func(reason string, err error)]
@@ -85,19 +100,9 @@ type Session struct {
 	eio3      bool          // Engine.IO protocol v3 (see eio3.go)
 	notified  atomic.Bool   // the OnClose function was called
 
-	mu        sync.Mutex
-	closed    bool
-	transport transportKind
-	posting   bool
-	flushing  bool // a flusher goroutine owns the WebSocket writes
-	pooled    bool // waits in the server's writePool
-	probed    bool // the probe answered 2probe
-	awaitPong bool
-	reason    string
-	owed      *Message // after a close: what the next polling GET receives
-	queue     []*Message
-	spare     []*Message // recycled backing array for queue
-	queued    int        // bytes queued or being written
+	reason string
+	owed   *Message   // after a close: what the next polling GET receives
+	spare  []*Message // recycled backing array for queue
 
 	// The slow-consumer check (see admitLocked): taken counts the writes
 	// and GETs by which the transport took queued bytes; slowTimer runs

@@ -509,7 +509,7 @@ func (s *Session) completeUpgrade(conn wsConn) bool {
 	s.transport = webSocket
 	s.srv.stats.polling.Add(-1)
 	s.srv.stats.webSocket.Add(1)
-	s.ws = conn
+	s.ws, s.poolable = conn, conn.poolable()
 	if s.poll != nil {
 		s.poll.mismatch = s.poll.afterProbe
 		s.releasePollLocked(noopMessage, false)

@@ -105,6 +105,10 @@ type wsConn struct {
 // ok reports whether c is a connection.
 func (c wsConn) ok() bool { return c.lib != nil || c.raw != nil }
 
+// poolable reports whether the server's shared writers can write c: a raw
+// WebSocket with non-blocking writes.
+func (c wsConn) poolable() bool { return c.raw != nil && c.raw.rc != nil }
+
 // read reads the client's next data message (see wsRaw.readMessage).
 func (c wsConn) read(limit int64) (binary bool, data []byte, err error) {
 	if c.raw != nil {

@@ -70,7 +70,11 @@ func (v *sockView) Disconnect(close bool) { v.sock().Disconnect(close) }
 
 // Deliver implements adapter.Socket.
 func (v *sockView) Deliver(frames []*engineio.Message, volatile bool) {
-	v.conn.queue(frames, volatile)
+	if volatile {
+		v.eio.QueueAllVolatile(frames)
+		return
+	}
+	_ = v.eio.QueueAll(frames)
 }
 
 // ExpectAck implements adapter.Socket.

@@ -274,17 +274,6 @@ func (c *conn) send(frames []*engineio.Message, volatile bool) error {
 	return c.eio.SendAll(frames)
 }
 
-// queue queues encoded frames for the engine's shared writers: the path of
-// broadcasts, where what many broadcasts queue for one client is written
-// with one system call (see engineio.Session.QueueAll).
-func (c *conn) queue(frames []*engineio.Message, volatile bool) {
-	if volatile {
-		c.eio.QueueAllVolatile(frames)
-		return
-	}
-	_ = c.eio.QueueAll(frames)
-}
-
 // removeSocket forgets a disconnected socket.
 func (c *conn) removeSocket(s *Socket) {
 	c.mu.Lock()

@@ -24,6 +24,7 @@ import (
 type Socket struct {
 	nsp       *Namespace
 	conn      *conn
+	eio       *engineio.Session // conn.eio, one pointer less for a broadcast to follow
 	id        string
 	pid       string // private session id, with connection state recovery
 	recovered bool
@@ -96,6 +97,7 @@ func newSocket(nsp *Namespace, c *conn, auth json.RawMessage, session *adapter.S
 	s := &Socket{
 		nsp:       nsp,
 		conn:      c,
+		eio:       c.eio,
 		id:        engineio.NewID(),
 		handshake: newHandshake(c.eio.Request(), auth),
 		connected: true,
