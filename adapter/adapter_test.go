@@ -6,6 +6,7 @@ import (
 	"errors"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -261,4 +262,56 @@ func frameTexts(ms []*engineio.Message) []string {
 		out[i] = kind + string(m.Data())
 	}
 	return out
+}
+
+// batchNamespace is a fakeNamespace that also looks sockets up in batches
+// (SocketsNamespace), counting the batches.
+type batchNamespace struct {
+	*fakeNamespace
+	batches []int
+}
+
+func (n *batchNamespace) AppendSockets(dst []Socket, ids []string) []Socket {
+	n.batches = append(n.batches, len(ids))
+	for _, id := range ids {
+		if s := n.Socket(id); s != nil {
+			dst = append(dst, s)
+		}
+	}
+	return dst
+}
+
+// TestBroadcastThroughSocketsNamespace: with a namespace that looks sockets
+// up in batches, a broadcast to more receivers than one batch reaches each
+// connected member once and skips members that are not connected, as the
+// one-by-one lookup does.
+func TestBroadcastThroughSocketsNamespace(t *testing.T) {
+	t.Parallel()
+	var ids []string
+	for i := range 150 {
+		ids = append(ids, "s"+strconv.Itoa(i))
+	}
+	for _, batched := range []bool{false, true} {
+		fake := newFake(ids...)
+		var ns Namespace = fake
+		bn := &batchNamespace{fakeNamespace: fake}
+		if batched {
+			ns = bn
+		}
+		m := newMemory(ns)
+		for _, id := range ids {
+			m.AddAll(id, []string{id, "room"})
+		}
+		m.AddAll("gone", []string{"gone", "room"}) // in the room, no socket
+		testutil.NoErr(t, m.Broadcast(ctx, event(t, "x", 1), &BroadcastOptions{Rooms: []string{"room"}}))
+		testutil.NoErr(t, m.Broadcast(ctx, event(t, "y"), &BroadcastOptions{}))
+		for _, id := range ids {
+			testutil.Equal(t, fake.sockets[id].got, []string{`2["x",1]`, `2["y"]`})
+		}
+		if batched {
+			sort.Ints(bn.batches)
+			// 151 ids (150 sockets and "gone") per broadcast, in chunks of at most 64.
+			testutil.Equal(t, bn.batches, []int{23, 23, 64, 64, 64, 64})
+		}
+	}
 }

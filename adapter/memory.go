@@ -268,11 +268,37 @@ func (m *Memory) match(opts *BroadcastOptions) []string {
 
 // each calls fn with every connected local socket selected by opts.
 func (m *Memory) each(opts *BroadcastOptions, fn func(Socket)) {
-	for _, id := range m.match(opts) {
+	ids := m.match(opts)
+	if sn, ok := m.nsp.(SocketsNamespace); ok {
+		// A chunk at a time: the lookups of a chunk run back to back,
+		// and so do its deliveries.
+		var buf [64]Socket
+		for len(ids) > 0 {
+			n := min(len(ids), len(buf))
+			for _, s := range sn.AppendSockets(buf[:0], ids[:n]) {
+				fn(s)
+			}
+			ids = ids[n:]
+		}
+		return
+	}
+	for _, id := range ids {
 		if s := m.nsp.Socket(id); s != nil {
 			fn(s)
 		}
 	}
+}
+
+// SocketsNamespace is a Namespace that looks up many sockets at once. The
+// in-memory adapter, and so every adapter built on it, finds a
+// broadcast's receivers with it when the namespace has it, a few dozen at
+// a time.
+type SocketsNamespace interface {
+	Namespace
+	// AppendSockets appends to dst, in the order of ids, the connected
+	// local sockets with those ids, and returns dst; an id of no such
+	// socket is left out.
+	AppendSockets(dst []Socket, ids []string) []Socket
 }
 
 // Broadcast implements Adapter: it encodes p once and delivers the same

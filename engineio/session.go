@@ -83,7 +83,7 @@ type Session struct {
 	pooled    bool // waits in the server's writePool
 	poolable  bool // a WebSocket the writePool can write (see queueForPoolLocked), set with ws
 	probed    bool // the probe answered 2probe
-	awaitPong bool
+	eio3      bool // Engine.IO protocol v3 (see eio3.go); set at creation, here to be read without the lock
 	queue     []*Message
 	queued    int // bytes queued or being written
 	srv       *Server
@@ -97,12 +97,12 @@ type Session struct {
 	closeErr  error         // set with reason, under mu
 	done      chan struct{} // made by Done, or nil: closed with the session
 	b64       bool          // the client asked for binary as base64 text on WebSocket
-	eio3      bool          // Engine.IO protocol v3 (see eio3.go)
 	notified  atomic.Bool   // the OnClose function was called
 
-	reason string
-	owed   *Message   // after a close: what the next polling GET receives
-	spare  []*Message // recycled backing array for queue
+	awaitPong bool
+	reason    string
+	owed      *Message   // after a close: what the next polling GET receives
+	spare     []*Message // recycled backing array for queue
 
 	// The slow-consumer check (see admitLocked): taken counts the writes
 	// and GETs by which the transport took queued bytes; slowTimer runs

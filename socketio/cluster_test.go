@@ -229,3 +229,29 @@ func TestBroadcastEmitWithAckReserved(t *testing.T) {
 		}
 	}
 }
+
+// TestBroadcastToMoreThanABatch: the in-memory adapter looks a broadcast's
+// receivers up a chunk at a time (nspView.AppendSockets); 150 sockets, two
+// of them disconnected, each connected one gets the broadcast once, and
+// the lookup keeps the order of the ids and skips unknown ones.
+func TestBroadcastToMoreThanABatch(t *testing.T) {
+	t.Parallel()
+	srv, url := newTestServer(t, nil)
+	cs, ss := connectN(t, srv, url, 150)
+	view := (*nspView)(srv.Of("/"))
+	got := view.AppendSockets(nil, []string{ss[2].ID(), "nope", ss[0].ID()})
+	if len(got) != 2 || got[0].ID() != ss[2].ID() || got[1].ID() != ss[0].ID() {
+		t.Fatalf("AppendSockets: %v, want the sockets of ids 2 and 0", got)
+	}
+	for _, i := range []int{7, 100} {
+		ss[i].Disconnect(false)
+		cs[i].expect("41")
+	}
+	srv.Emit("hi", 1)
+	for i, c := range cs {
+		if i == 7 || i == 100 {
+			continue
+		}
+		c.expect(`42["hi",1]`)
+	}
+}
