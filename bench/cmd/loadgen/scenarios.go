@@ -976,7 +976,7 @@ func runProfileBcast(e *env) error {
 	t0 := now()
 	sent := 0
 	for time.Since(epoch) < time.Duration(t0)*time.Microsecond+15*time.Second {
-		for range 20 {
+		for range max(1, e.burst) {
 			buf = append(buf[:0], `42["bcast",`...)
 			buf = payload(buf, now(), 1, 92)
 			_ = cs[0].send(append(buf, ']'))
