@@ -301,6 +301,19 @@ type SocketsNamespace interface {
 	AppendSockets(dst []Socket, ids []string) []Socket
 }
 
+// DeliverNamespace is a Namespace that delivers a broadcast to all its
+// sockets itself, from a list it keeps for that: a broadcast without rooms
+// then costs no look-up per receiver. The in-memory adapter, and so every
+// adapter built on it, uses it for such broadcasts when the namespace has
+// it.
+type DeliverNamespace interface {
+	Namespace
+	// DeliverAll delivers frames, as Socket.Deliver does, to every
+	// connected local socket the adapter holds (added by AddAll and not yet
+	// removed by DelAll) for which skip, if not nil, reports false.
+	DeliverAll(frames []*engineio.Message, volatile bool, skip func(id string) bool)
+}
+
 // Broadcast implements Adapter: it encodes p once and delivers the same
 // frames to every selected local socket.
 func (m *Memory) Broadcast(_ context.Context, p *parser.Packet, opts *BroadcastOptions) error {
@@ -320,8 +333,36 @@ func (m *Memory) broadcastLocal(p *parser.Packet, opts *BroadcastOptions) error 
 		return err
 	}
 	volatile := opts.Flags.Volatile
+	if dn, ok := m.nsp.(DeliverNamespace); ok && len(opts.Rooms) == 0 {
+		// To every socket: the namespace walks its own list, with no
+		// look-up per receiver.
+		dn.DeliverAll(frames, volatile, m.excludedBy(opts.Except))
+		return nil
+	}
 	m.each(opts, func(s Socket) { s.Deliver(frames, volatile) })
 	return nil
+}
+
+// excludedBy returns what reports whether a socket is in one of the rooms
+// except, as they are now, or nil when except is empty.
+func (m *Memory) excludedBy(except []string) func(id string) bool {
+	if len(except) == 0 {
+		return nil
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var ids []string
+	for _, r := range except {
+		m.eachMemberLocked(r, func(id string) { ids = append(ids, id) })
+	}
+	if len(ids) <= 8 {
+		return func(id string) bool { return slices.Contains(ids, id) }
+	}
+	set := make(map[string]struct{}, len(ids))
+	for _, id := range ids {
+		set[id] = struct{}{}
+	}
+	return func(id string) bool { _, in := set[id]; return in }
 }
 
 // BroadcastWithAck implements Adapter.

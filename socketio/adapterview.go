@@ -24,6 +24,7 @@ type sockView Socket
 var (
 	_ adapter.ParserNamespace  = (*nspView)(nil)
 	_ adapter.SocketsNamespace = (*nspView)(nil)
+	_ adapter.DeliverNamespace = (*nspView)(nil)
 	_ adapter.Socket           = (*sockView)(nil)
 )
 
@@ -58,6 +59,40 @@ func (v *nspView) AppendSockets(dst []adapter.Socket, ids []string) []adapter.So
 	n.mu.RUnlock()
 	warmSink.Store(int64(warm)) // keeps the reads
 	return dst
+}
+
+// DeliverAll implements adapter.DeliverNamespace. It copies the listed
+// sockets under the read lock and delivers outside it (a delivery may
+// close a session, which removes its socket), a chunk at a time: the
+// engine sessions of a chunk are read first, so that their misses overlap
+// rather than queue behind each delivery's lock.
+func (v *nspView) DeliverAll(frames []*engineio.Message, volatile bool, skip func(id string) bool) {
+	n := v.nsp()
+	bp, _ := n.bufs.Get().(*[]*Socket)
+	if bp == nil {
+		bp = new([]*Socket)
+	}
+	n.mu.RLock()
+	all := append((*bp)[:0], n.listed...)
+	n.mu.RUnlock()
+	for rest := all; len(rest) > 0; {
+		chunk := rest[:min(len(rest), 64)]
+		rest = rest[len(chunk):]
+		warm := 0
+		for _, s := range chunk {
+			warm += s.eio.Protocol()
+		}
+		warmSink.Store(int64(warm))
+		for _, s := range chunk {
+			if skip != nil && skip(s.id) {
+				continue
+			}
+			(*sockView)(s).Deliver(frames, volatile)
+		}
+	}
+	clear(all)
+	*bp = all[:0]
+	n.bufs.Put(bp)
 }
 
 // warmSink takes what AppendSockets read, so that the compiler keeps the

@@ -255,3 +255,55 @@ func TestBroadcastToMoreThanABatch(t *testing.T) {
 		c.expect(`42["hi",1]`)
 	}
 }
+
+// TestBroadcastToAllFollowsTheList: a broadcast without rooms goes through
+// the namespace's list of sockets (nspView.DeliverAll), which a
+// disconnection edits in place; with sockets gone from the front, middle
+// and end of it, every connected socket gets each broadcast once and a
+// socket an Except names (through its own room, a small room and a room of
+// more than eight) gets none of them.
+func TestBroadcastToAllFollowsTheList(t *testing.T) {
+	t.Parallel()
+	srv, url := newTestServer(t, nil)
+	cs, ss := connectN(t, srv, url, 150)
+	gone := map[int]bool{0: true, 7: true, 100: true, 149: true}
+	for i := range gone {
+		ss[i].Disconnect(false)
+		cs[i].expect("41")
+	}
+	nsp := srv.Of("/")
+	nsp.mu.RLock()
+	if len(nsp.listed) != 146 {
+		t.Errorf("%d sockets listed, want 146", len(nsp.listed))
+	}
+	for i, s := range nsp.listed {
+		if s.listed != i {
+			t.Errorf("socket %s at %d says it is at %d", s.ID(), i, s.listed)
+		}
+	}
+	nsp.mu.RUnlock()
+	ss[3].Join("small")
+	ss[4].Join("small")
+	for i := 10; i < 30; i++ {
+		ss[i].Join("big")
+	}
+	ss[5].Broadcast().Emit("a")
+	srv.Except("small", ss[6].ID()).Emit("b")
+	srv.Except("big").Emit("c")
+	for i, c := range cs {
+		if gone[i] {
+			continue
+		}
+		if i != 5 {
+			c.expect(`42["a"]`)
+		}
+		if i != 3 && i != 4 && i != 6 {
+			c.expect(`42["b"]`)
+		}
+		if i < 10 || i >= 30 {
+			c.expect(`42["c"]`)
+		}
+		ss[i].Emit("end")
+		c.expect(`42["end"]`)
+	}
+}

@@ -36,8 +36,14 @@ type Namespace struct {
 	sse     taskQueue     // server-side emits from other servers, in order
 	ready   chan struct{} // closed when the OnNewNamespace hooks returned
 
-	mu          sync.RWMutex
-	sockets     map[string]*Socket
+	mu      sync.RWMutex
+	sockets map[string]*Socket
+	// listed are the connected sockets a broadcast to all reaches (see
+	// DeliverAll), each at its Socket.listed index: a socket is listed
+	// once it joined its own room and its CONNECT is queued, until it
+	// is removed.
+	listed      []*Socket
+	bufs        sync.Pool // *[]*Socket, copies of listed for DeliverAll
 	middlewares []Middleware
 	onConn      []func(*Socket)
 	serverSide  map[string][]*handler
@@ -181,11 +187,34 @@ func (n *Namespace) add(s *Socket) {
 	n.mu.Unlock()
 }
 
+// list adds s to the sockets a broadcast to all reaches, unless it was
+// removed meanwhile.
+func (n *Namespace) list(s *Socket) {
+	n.mu.Lock()
+	if n.sockets[s.id] == s && s.listed < 0 {
+		s.listed = len(n.listed)
+		n.listed = append(n.listed, s)
+	}
+	n.mu.Unlock()
+}
+
 // remove forgets a disconnected socket.
 func (n *Namespace) remove(s *Socket) {
 	n.mu.Lock()
 	if n.sockets[s.id] == s {
 		delete(n.sockets, s.id)
+	}
+	if i := s.listed; i >= 0 {
+		last := len(n.listed) - 1
+		n.listed[i] = n.listed[last]
+		n.listed[i].listed = i
+		n.listed[last] = nil
+		n.listed = n.listed[:last]
+		s.listed = -1
+		if cap(n.listed) > 64 && len(n.listed) < cap(n.listed)/4 {
+			// Give back the room of a crowd that left.
+			n.listed = append(make([]*Socket, 0, 2*len(n.listed)), n.listed...)
+		}
 	}
 	empty := len(n.sockets) == 0
 	n.mu.Unlock()

@@ -28,6 +28,7 @@ type Socket struct {
 	id        string
 	pid       string // private session id, with connection state recovery
 	recovered bool
+	listed    int // index in nsp.listed, or -1; under nsp.mu
 	handshake *Handshake
 	queue     taskQueue // runs the socket's handlers
 
@@ -99,6 +100,7 @@ func newSocket(nsp *Namespace, c *conn, auth json.RawMessage, session *adapter.S
 		conn:      c,
 		eio:       c.eio,
 		id:        engineio.NewID(),
+		listed:    -1,
 		handshake: newHandshake(c.eio.Request(), auth),
 		connected: true,
 	}

@@ -39,6 +39,7 @@ type env struct {
 	quick    bool
 	size     int     // payload size of the profile-echo scenario
 	burst    int     // broadcasts per round of the profile-bcast scenario
+	recv     int     // receivers of the profile-bcast scenario
 	rate     float64 // offered rate of the profile-echo-open scenario
 	lastSrv  procstat.Sample
 	lastSelf procstat.Sample
@@ -205,6 +206,7 @@ func main() {
 	flag.IntVar(&rep, "rep", 1, "repetition number, recorded in the result")
 	flag.BoolVar(&e.quick, "quick", false, "smaller sizes and shorter steps (smoke profile)")
 	flag.IntVar(&e.size, "size", 32, "payload size in bytes of the profile-echo scenario")
+	flag.IntVar(&e.recv, "receivers", 10000, "clients of the profile-bcast scenario (bcast1k has 1000, with bursts of 600)")
 	flag.IntVar(&e.burst, "burst", 20, "broadcasts sent back to back per round of the profile-bcast scenario (the saturated point of bcast10k sends 60)")
 	flag.Float64Var(&e.rate, "rate", 40000, "offered echoes per second of the profile-echo-open scenario")
 	flag.DurationVar(&minSleep, "minsleep", minSleep, "shortest wait of the open-loop sender")

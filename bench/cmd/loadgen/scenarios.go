@@ -962,7 +962,8 @@ func runProfileEcho(e *env) error {
 	return nil
 }
 
-// runProfileBcast sends saturating bursts to 10,000 receivers for about 15 s.
+// runProfileBcast sends saturating bursts to 10,000 receivers (-receivers)
+// for about 15 s.
 func runProfileBcast(e *env) error {
 	var rec recorder
 	h := &handlers{event: func(_ *client, body []byte) {
@@ -970,7 +971,7 @@ func runProfileBcast(e *env) error {
 			rec.stamped(body)
 		}
 	}}
-	cs, _ := connectMany(e.ctx, e.wsURL(), 0, 10000, 200, h, nil)
+	cs, _ := connectMany(e.ctx, e.wsURL(), 0, max(1, e.recv), 200, h, nil)
 	var buf []byte
 	e.mark()
 	t0 := now()
