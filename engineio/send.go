@@ -4,25 +4,39 @@ package engineio
 // other message is queued between them, which keeps a Socket.IO packet and
 // its binary attachments together. It fails as Send does.
 func (s *Session) SendAll(msgs []*Message) error {
-	return s.sendAll(msgs, func(size int) {
-		if !s.writeInlineLocked(msgs) {
-			s.queue = append(s.queue, msgs...)
-			s.queued += size
-			s.kickLocked()
-		}
-	})
+	return s.sendAll(msgs, true, s.sendNowLocked)
+}
+
+// SendAllHeld is SendAll for a caller that holds a lock which the
+// session's OnClose callback takes: it never closes the session on the
+// caller's goroutine. Where SendAll would cut a slow client whose queue is
+// past its hard bound, SendAllHeld queues msgs and leaves the cut to the
+// next send or to the slow-client timer. It fails with ErrClosed only.
+func (s *Session) SendAllHeld(msgs []*Message) error {
+	return s.sendAll(msgs, false, s.sendNowLocked)
+}
+
+// sendNowLocked writes msgs at once when the transport can take them, and
+// queues them otherwise.
+func (s *Session) sendNowLocked(msgs []*Message, size int) {
+	if !s.writeInlineLocked(msgs) {
+		s.queue = append(s.queue, msgs...)
+		s.queued += size
+		s.kickLocked()
+	}
 }
 
 // sendAll admits msgs (size bytes) under s.mu, as SendAll documents, and
-// calls queue with their size to queue or write them.
-func (s *Session) sendAll(msgs []*Message, queue func(size int)) error {
+// calls queue with their size to queue or write them. cut says whether a
+// queue past its hard bound closes the session here.
+func (s *Session) sendAll(msgs []*Message, cut bool, queue func(msgs []*Message, size int)) error {
 	size := sizeOf(msgs)
 	s.mu.Lock()
-	if err := s.admitLocked(size); err != nil {
+	if err := s.admitLocked(size, cut); err != nil {
 		return err
 	}
 	s.ctr.countOut(len(msgs), size)
-	queue(size)
+	queue(msgs, size)
 	s.mu.Unlock()
 	return nil
 }
@@ -54,7 +68,7 @@ func (s *Session) SendAllVolatile(msgs []*Message) bool {
 // with one system call: a burst of broadcasts then costs one write per
 // session rather than one per message. It fails as SendAll does.
 func (s *Session) QueueAll(msgs []*Message) error {
-	return s.sendAll(msgs, func(size int) { s.queueForPoolLocked(msgs, size) })
+	return s.sendAll(msgs, true, s.queueForPoolLocked)
 }
 
 // QueueAllVolatile is QueueAll for volatile messages: it queues msgs only

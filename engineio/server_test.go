@@ -865,6 +865,29 @@ func TestSendQueueLimit(t *testing.T) {
 		}
 		wantError(t, ts.poll(t, sid), 400, 1, "Session ID unknown")
 	})
+	t.Run("SendAllHeld past the hard bound leaves the cut to the next send", func(t *testing.T) {
+		t.Parallel()
+		ts := newTestServer(t, opts(), nil)
+		sid := ts.openPolling(t)
+		s := ts.eio.Session(sid)
+		msg := bytes.Repeat([]byte("x"), 59) // 60 bytes with the type
+		for range 100 * slowClientBound / 60 {
+			testutil.NoErr(t, s.SendText(msg))
+		}
+		testutil.NoErr(t, s.SendAllHeld([]*Message{NewTextMessage(msg)}))
+		select {
+		case <-s.Done():
+			t.Fatal("SendAllHeld closed the session")
+		default:
+		}
+		if err := s.SendText(msg); !errors.Is(err, ErrSlowClient) {
+			t.Fatalf("Send after SendAllHeld: %v, want ErrSlowClient", err)
+		}
+		ts.wantClose(t, sid, ReasonTransportError, ErrSlowClient)
+		if err := s.SendAllHeld([]*Message{NewTextMessage(msg)}); !errors.Is(err, ErrClosed) {
+			t.Fatalf("SendAllHeld after the close: %v, want ErrClosed", err)
+		}
+	})
 	t.Run("up to the limit is fine", func(t *testing.T) {
 		t.Parallel()
 		ts := newTestServer(t, opts(), nil)

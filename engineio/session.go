@@ -198,7 +198,7 @@ var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); retu
 // see Options.SendQueueLimit.
 func (s *Session) Send(m *Message) error {
 	s.mu.Lock()
-	if err := s.admitLocked(m.size()); err != nil {
+	if err := s.admitLocked(m.size(), true); err != nil {
 		return err
 	}
 	s.ctr.countOut(1, m.size())
@@ -214,21 +214,22 @@ const slowClientBound = 64
 // admitLocked checks that size more bytes may be queued. If not, it
 // unlocks s.mu and returns ErrClosed after the session closed, or closes
 // the session and returns ErrSlowClient when the bytes would pass the hard
-// bound.
+// bound; with cut false, such bytes are admitted and the bound is left to
+// the next send.
 //
 // What decides that a client is slow is not how much is queued, since a
 // burst (a broadcast loop, the echoes of a long POST) queues faster than
 // any transport drains, but whether the transport takes it: past
 // SendQueueLimit, a timer checks every SlowClientTimeout that something
 // was taken meanwhile (see checkSlow).
-func (s *Session) admitLocked(size int) error {
+func (s *Session) admitLocked(size int, cut bool) error {
 	if s.closed {
 		s.mu.Unlock()
 		return ErrClosed
 	}
 	limit := s.srv.opts.SendQueueLimit
 	if s.queued > 0 && s.queued+size > limit {
-		if s.queued+size > min(limit, math.MaxInt/slowClientBound)*slowClientBound {
+		if cut && s.queued+size > min(limit, math.MaxInt/slowClientBound)*slowClientBound {
 			s.cutSlowLocked("send queue past its hard bound")
 			return ErrSlowClient
 		}

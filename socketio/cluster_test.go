@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -305,5 +306,21 @@ func TestBroadcastToAllFollowsTheList(t *testing.T) {
 		}
 		ss[i].Emit("end")
 		c.expect(`42["end"]`)
+	}
+}
+
+// A broadcast sent once the client has its CONNECT reaches the socket: the
+// socket is in the namespace's list by the time its CONNECT can be read,
+// and nothing of the broadcast comes before the CONNECT.
+func TestBroadcastRightAfterConnect(t *testing.T) {
+	t.Parallel()
+	srv, url := newTestServer(t, nil)
+	for i := range 200 {
+		c := dialWS(t, url, "")
+		c.connect("/", "")
+		msg := `42["n",` + strconv.Itoa(i) + `]`
+		srv.Emit("n", i)
+		c.expect(msg)
+		_ = c.conn.CloseNow()
 	}
 }

@@ -216,10 +216,10 @@ func (c *conn) connect(name string, auth json.RawMessage) {
 			PID string `json:"pid,omitempty"`
 		}{s.id, s.pid})
 	}
-	_ = c.sendPacket(&parser.Packet{Type: parser.Connect, Namespace: name, Data: reply}, false)
-	// A broadcast to all reaches the socket from now on: after its
-	// CONNECT.
-	nsp.list(s)
+	// A broadcast to all reaches the socket from its CONNECT on.
+	if frames, err := adapter.EncodeWith(c.srv.opts.Parser, &parser.Packet{Type: parser.Connect, Namespace: name, Data: reply}); err == nil {
+		nsp.connectAndList(s, frames)
+	}
 	// The connection handlers run first in the socket's queue, before the
 	// events that arrived meanwhile, and without holding up the CONNECTs
 	// of the client's other namespaces. They run even when the socket

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 
 	"github.com/gosio/gosio/adapter"
+	"github.com/gosio/gosio/engineio"
 	"github.com/gosio/gosio/parser"
 )
 
@@ -187,10 +188,17 @@ func (n *Namespace) add(s *Socket) {
 	n.mu.Unlock()
 }
 
-// list adds s to the sockets a broadcast to all reaches, unless it was
-// removed meanwhile.
-func (n *Namespace) list(s *Socket) {
+// connectAndList queues frames (the CONNECT of s) and adds s to the sockets a
+// broadcast to all reaches, unless it was removed meanwhile, in one step
+// under n.mu: a broadcast to all either copied the list before (and was
+// sent before the socket existed for its client) or comes after the
+// CONNECT. A client that read its CONNECT is thus reached by every
+// broadcast sent since, and by none ahead of it. SendAllHeld never calls
+// back into the namespace (a slow client is cut by a later send), so the
+// session's OnClose cannot run here under n.mu.
+func (n *Namespace) connectAndList(s *Socket, frames []*engineio.Message) {
 	n.mu.Lock()
+	_ = s.eio.SendAllHeld(frames)
 	if n.sockets[s.id] == s && s.listed < 0 {
 		s.listed = len(n.listed)
 		n.listed = append(n.listed, s)
