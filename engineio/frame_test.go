@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/coder/websocket"
 	"github.com/gosio/gosio/internal/testutil"
@@ -381,4 +382,37 @@ func openSessions(t *testing.T, n int) ([]*websocket.Conn, []*Session) {
 	mu.Lock()
 	defer mu.Unlock()
 	return conns, slices.Clone(sessions)
+}
+
+// TestQueueAllLongQueue queues more frames for one session than one writev
+// takes (iovMax on Linux), of mixed sizes, some larger than the socket's
+// buffer, before the client reads: the shared writer writes them in
+// several calls, resuming inside a frame after a short write, and the
+// client gets every message whole and in order.
+func TestQueueAllLongQueue(t *testing.T) {
+	t.Parallel()
+	const count = 2*1024 + 300
+	msgs := make([]*Message, count)
+	want := make([]string, count)
+	for i := range msgs {
+		n := 1 + i%700
+		if i%500 == 499 {
+			n = 300_000 // more than the socket takes at once: a short write
+		}
+		p := append([]byte(strconv.Itoa(i)+":"), bytes.Repeat([]byte{'a' + byte(i%26)}, n)...)
+		msgs[i], want[i] = NewTextMessage(p), "4"+string(p)
+	}
+	opts := quietOptions()
+	opts.SendQueueLimit = 8 << 20
+	queued := make(chan error, 1)
+	ts := newTestServer(t, opts, func(s *Session) { queued <- s.QueueAll(msgs) })
+	c, _ := ts.openWS(t)
+	testutil.NoErr(t, <-queued)
+	time.Sleep(50 * time.Millisecond) // let the socket fill before reading
+	for i := range count {
+		if got := readText(t, c); got != want[i] {
+			t.Fatalf("message %d: got %d bytes starting %.20q, want %d bytes starting %.20q", i, len(got), got, len(want[i]), want[i])
+		}
+	}
+	_ = c.CloseNow()
 }

@@ -3,16 +3,35 @@
 package engineio
 
 import (
+	"sync"
 	"syscall"
 	"unsafe"
 )
 
+// iovMax is Linux's limit on the buffers of one writev (UIO_MAXIOV).
+const iovMax = 1024
+
+// bigIovs holds the iovec arrays of writes of more than 64 frames: a
+// burst of broadcasts queues hundreds of frames for each receiver, and
+// writing them 64 at a time took ten system calls where one does.
+var bigIovs = sync.Pool{New: func() any { return new([iovMax]syscall.Iovec) }}
+
 // writeSome is wsRaw.writeFn on Linux: the frames of r.opMsgs, from the
-// start, in writev calls of up to 64 frames, for as long as the socket
+// start, in writev calls of up to iovMax frames, for as long as the socket
 // takes them whole.
 func (r *wsRaw) writeSome(fd uintptr) bool {
 	msgs := r.opMsgs
-	var iov [64]syscall.Iovec
+	var small [64]syscall.Iovec
+	iov := small[:]
+	used := 0
+	if len(msgs) > len(small) {
+		big := bigIovs.Get().(*[iovMax]syscall.Iovec)
+		defer func() {
+			clear(big[:used]) // the pool must not keep frames alive
+			bigIovs.Put(big)
+		}()
+		iov = big[:]
+	}
 	skip := 0 // bytes of msgs[0]'s frame already written
 	for len(msgs) > 0 {
 		k, want := 0, 0
@@ -26,6 +45,7 @@ func (r *wsRaw) writeSome(fd uintptr) bool {
 			k++
 			want += len(f)
 		}
+		used = max(used, k)
 		w, _, e := syscall.Syscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&iov[0])), uintptr(k))
 		if e == syscall.EINTR {
 			continue
