@@ -30,24 +30,88 @@ func csrServer(t *testing.T, maxDuration time.Duration) (*Server, string, chan *
 
 // csrDropped connects a WebSocket client to a csrServer, gives it one
 // event (so that it holds an offset) and cuts its connection. It returns
-// the socket's ids and that offset once the server saw it disconnect.
+// the socket's ids and that offset once the server's disconnect handlers
+// ran (the session is kept for recovery just before them).
 func csrDropped(t *testing.T, srv *Server, url string, sockets <-chan *Socket) (ids struct{ SID, PID string }, offset string) {
 	t.Helper()
 	c := dialWS(t, url, "")
 	c.send("40")
 	_ = json.Unmarshal([]byte(c.expectPrefix(`40{"sid":"`)[2:]), &ids)
 	s := <-sockets
+	gone := make(chan struct{})
+	s.OnDisconnect(func(string) { close(gone) })
 	_ = srv.Emit("ev", "a")
 	offset = lastArg(t, c.expectPrefix(`42["ev","a","`))
 	_ = c.conn.CloseNow()
-	deadline := time.Now().Add(5 * time.Second)
-	for s.Connected() {
-		if time.Now().After(deadline) {
-			t.Fatal("socket still connected")
-		}
-		time.Sleep(5 * time.Millisecond)
+	select {
+	case <-gone:
+	case <-time.After(5 * time.Second):
+		t.Fatal("socket still connected")
 	}
 	return ids, offset
+}
+
+// TestConnectionStateRecoveryAfterRoomsLeft: a client that reconnects
+// while its old socket's disconnecting handlers still run does not get the
+// session back then (it is kept only once the old socket has left its
+// rooms, as in Node, where both happen at once); had it been restored, the
+// old socket leaving its rooms under the same id would take the new
+// socket's rooms away. Once the handlers are done, the session recovers.
+func TestConnectionStateRecoveryAfterRoomsLeft(t *testing.T) {
+	t.Parallel()
+	srv, url := newTestServer(t, &Options{ConnectionStateRecovery: &ConnectionStateRecovery{MaxDisconnectionDuration: time.Minute}})
+	sockets := make(chan *Socket, 4)
+	release, inHandler, gone := make(chan struct{}), make(chan struct{}, 1), make(chan struct{}, 1)
+	first := true
+	srv.OnConnection(func(s *Socket) {
+		if !s.Recovered() {
+			s.Join("r1")
+		}
+		if first {
+			first = false
+			s.OnDisconnecting(func(string) {
+				inHandler <- struct{}{}
+				<-release
+			})
+			s.OnDisconnect(func(string) { gone <- struct{}{} })
+		}
+		sockets <- s
+	})
+	c := dialWS(t, url, "")
+	c.send("40")
+	var ids struct{ SID, PID string }
+	_ = json.Unmarshal([]byte(c.expectPrefix(`40{"sid":"`)[2:]), &ids)
+	<-sockets
+	_ = srv.Emit("ev", "a")
+	offset := lastArg(t, c.expectPrefix(`42["ev","a","`))
+	_ = c.conn.CloseNow()
+	<-inHandler
+
+	c2 := dialWS(t, url, "")
+	c2.send(fmt.Sprintf(`40{"pid":%q,"offset":%q}`, ids.PID, offset))
+	c2.expectPrefix(`40{"sid":"`)
+	s2 := <-sockets
+	close(release)
+	<-gone
+	if s2.Recovered() {
+		t.Errorf("recovered while the old socket was still in its rooms")
+	}
+	for _, room := range []string{s2.ID(), "r1"} {
+		if !contains(s2.Rooms(), room) {
+			t.Errorf("socket %s lost room %s when the old socket left its rooms: %v", s2.ID(), room, s2.Rooms())
+		}
+	}
+	_ = srv.To("r1").Emit("ev", "r1")
+	c2.expectPrefix(`42["ev","r1"`)
+	_ = c2.conn.CloseNow()
+
+	c3 := dialWS(t, url, "")
+	c3.send(fmt.Sprintf(`40{"pid":%q,"offset":%q}`, ids.PID, offset))
+	c3.expectPrefix(`42["ev","r1"`) // missed while away
+	c3.expect(fmt.Sprintf(`40{"sid":%q,"pid":%q}`, ids.SID, ids.PID))
+	if s3 := <-sockets; !s3.Recovered() || !contains(s3.Rooms(), "r1") {
+		t.Errorf("not recovered once the old socket was gone: recovered %v rooms %v", s3.Recovered(), s3.Rooms())
+	}
 }
 
 // lastArg returns the last JSON argument of an EVENT frame "42[...]".

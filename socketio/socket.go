@@ -653,8 +653,9 @@ func (s *Socket) reportError(err error) {
 
 // onClose disconnects the socket: its Context is cancelled, pending
 // acknowledgements fail, the socket leaves its namespace, and the
-// disconnect handlers run in its task queue (rooms are left between
-// disconnecting and disconnect).
+// disconnect handlers run in its task queue (between disconnecting and
+// disconnect, the rooms are left and, when recoverable, the session is
+// kept for connection state recovery).
 func (s *Socket) onClose(reason string, _ bool) {
 	derr := &DisconnectError{Reason: reason}
 	s.mu.Lock()
@@ -672,14 +673,7 @@ func (s *Socket) onClose(reason string, _ bool) {
 		}
 		pa.fn(nil, derr)
 	}
-	if s.pid != "" && recoverable(reason) {
-		_ = s.nsp.adapter.PersistSession(context.Background(), &adapter.Session{
-			SID:   s.id,
-			PID:   s.pid,
-			Rooms: s.Rooms(),
-			Data:  s.Data(),
-		})
-	}
+	persist := s.pid != "" && recoverable(reason)
 	s.nsp.remove(s)
 	s.conn.removeSocket(s)
 	s.queue.push(funcTask(func() {
@@ -689,7 +683,17 @@ func (s *Socket) onClose(reason string, _ bool) {
 		for _, fn := range before {
 			fn(reason)
 		}
+		var session *adapter.Session
+		if persist {
+			session = &adapter.Session{SID: s.id, PID: s.pid, Rooms: s.Rooms(), Data: s.Data()}
+		}
 		s.nsp.adapter.DelAll(s.id)
+		if session != nil {
+			// Persisted once the socket has left its rooms: a client
+			// that recovers the session gets the socket's id again, and
+			// the rooms it rejoins must not be the ones left here.
+			_ = s.nsp.adapter.PersistSession(context.Background(), session)
+		}
 		for _, fn := range after {
 			fn(reason)
 		}
