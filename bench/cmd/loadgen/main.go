@@ -119,6 +119,17 @@ func (e *env) cpu(m map[string]float64) float64 {
 	return cs
 }
 
+// cpuNow returns the CPU seconds used so far by the load generator and
+// the server (0 without -pid), and the time it read them.
+func (e *env) cpuNow() (self, srv float64, at time.Time) {
+	st, _ := procstat.Read(os.Getpid())
+	if e.pid > 0 {
+		ss, _ := procstat.Read(e.pid)
+		srv = ss.CPUSeconds
+	}
+	return st.CPUSeconds, srv, time.Now()
+}
+
 // point records a point; samples (microseconds) feed the latency metrics
 // and are written out.
 func (e *env) point(name string, params, m map[string]float64, samples []uint32, pass *bool, notes ...string) {
