@@ -28,20 +28,27 @@ func csrServer(t *testing.T, maxDuration time.Duration) (*Server, string, chan *
 	return srv, url, sockets, mwRuns
 }
 
-// csrDropped connects a WebSocket client to a csrServer, gives it one
-// event (so that it holds an offset) and cuts its connection. It returns
-// the socket's ids and that offset once the server's disconnect handlers
-// ran (the session is kept for recovery just before them).
-func csrDropped(t *testing.T, srv *Server, url string, sockets <-chan *Socket) (ids struct{ SID, PID string }, offset string) {
+// csrConnected connects a WebSocket client to a csrServer and gives it one
+// event, so that it holds an offset.
+func csrConnected(t *testing.T, srv *Server, url string, sockets <-chan *Socket) (c *wsClient, s *Socket, ids struct{ SID, PID string }, offset string) {
 	t.Helper()
-	c := dialWS(t, url, "")
+	c = dialWS(t, url, "")
 	c.send("40")
 	_ = json.Unmarshal([]byte(c.expectPrefix(`40{"sid":"`)[2:]), &ids)
-	s := <-sockets
-	gone := make(chan struct{})
-	s.OnDisconnect(func(string) { close(gone) })
+	s = <-sockets
 	_ = srv.Emit("ev", "a")
 	offset = lastArg(t, c.expectPrefix(`42["ev","a","`))
+	return c, s, ids, offset
+}
+
+// csrDropped is csrConnected, then cuts the client's connection. It
+// returns the socket's ids and offset once the server's disconnect
+// handlers ran (the session is kept for recovery just before them).
+func csrDropped(t *testing.T, srv *Server, url string, sockets <-chan *Socket) (ids struct{ SID, PID string }, offset string) {
+	t.Helper()
+	c, s, ids, offset := csrConnected(t, srv, url, sockets)
+	gone := make(chan struct{})
+	s.OnDisconnect(func(string) { close(gone) })
 	_ = c.conn.CloseNow()
 	select {
 	case <-gone:
@@ -77,13 +84,7 @@ func TestConnectionStateRecoveryAfterRoomsLeft(t *testing.T) {
 		}
 		sockets <- s
 	})
-	c := dialWS(t, url, "")
-	c.send("40")
-	var ids struct{ SID, PID string }
-	_ = json.Unmarshal([]byte(c.expectPrefix(`40{"sid":"`)[2:]), &ids)
-	<-sockets
-	_ = srv.Emit("ev", "a")
-	offset := lastArg(t, c.expectPrefix(`42["ev","a","`))
+	c, _, ids, offset := csrConnected(t, srv, url, sockets)
 	_ = c.conn.CloseNow()
 	<-inHandler
 
@@ -196,13 +197,7 @@ func TestConnectionStateRecoveryRestores(t *testing.T) {
 func TestConnectionStateRecoveryExpires(t *testing.T) {
 	t.Parallel()
 	srv, url, sockets, _ := csrServer(t, 100*time.Millisecond)
-	c := dialWS(t, url, "")
-	c.send("40")
-	var ids struct{ SID, PID string }
-	_ = json.Unmarshal([]byte(c.expectPrefix(`40{"sid":"`)[2:]), &ids)
-	<-sockets
-	_ = srv.Emit("ev", "a")
-	offset := lastArg(t, c.expectPrefix(`42["ev","a","`))
+	c, _, ids, offset := csrConnected(t, srv, url, sockets)
 	_ = c.conn.CloseNow()
 	time.Sleep(300 * time.Millisecond)
 	c2 := dialWS(t, url, "")
