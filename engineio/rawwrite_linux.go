@@ -23,11 +23,10 @@ func (r *wsRaw) writeSome(fd uintptr) bool {
 	msgs := r.opMsgs
 	var small [64]syscall.Iovec
 	iov := small[:]
-	used := 0
 	if len(msgs) > len(small) {
 		big := bigIovs.Get().(*[iovMax]syscall.Iovec)
 		defer func() {
-			clear(big[:used]) // the pool must not keep frames alive
+			clear(big[:min(len(r.opMsgs), iovMax)]) // the pool must not keep frames alive
 			bigIovs.Put(big)
 		}()
 		iov = big[:]
@@ -45,7 +44,6 @@ func (r *wsRaw) writeSome(fd uintptr) bool {
 			k++
 			want += len(f)
 		}
-		used = max(used, k)
 		w, _, e := syscall.Syscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&iov[0])), uintptr(k))
 		if e == syscall.EINTR {
 			continue
