@@ -86,3 +86,54 @@ func request(client *http.Client, method, url, body string) string {
 	b, _ := io.ReadAll(res.Body)
 	return string(b)
 }
+
+// ExampleServer_NewGroup relays every message to every session, as a chat
+// room does: sessions join the group when they open and leave it when they
+// close, and a message is copied once for the lot, however many members.
+func ExampleServer_NewGroup() {
+	srv := engineio.NewServer(nil)
+	room := srv.NewGroup()
+	srv.OnConnection(func(s *engineio.Session) {
+		room.Add(s)
+		s.OnClose(func(string, error) { room.Remove(s) })
+		s.OnMessage(func(data []byte, binary bool) {
+			if !binary {
+				room.QueueAll([]*engineio.Message{engineio.NewTextMessage(data)})
+			}
+		})
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = hs.Serve(ln) }()
+
+	client := &http.Client{Transport: &http.Transport{}, Timeout: 5 * time.Second}
+	defer client.CloseIdleConnections()
+	base := "http://" + ln.Addr().String() + engineio.DefaultPath + "?EIO=4&transport=polling"
+	open := func() string {
+		var handshake struct {
+			SID string `json:"sid"`
+		}
+		_ = json.Unmarshal([]byte(strings.TrimPrefix(request(client, http.MethodGet, base, ""), "0")), &handshake)
+		return base + "&sid=" + handshake.SID
+	}
+	alice, bob := open(), open()
+	fmt.Println("members:", room.Len())
+	fmt.Println("alice POST:", request(client, http.MethodPost, alice, "4hi all"))
+	fmt.Println("alice GET:", request(client, http.MethodGet, alice, ""))
+	fmt.Println("bob GET:", request(client, http.MethodGet, bob, ""))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(ctx)
+	_ = hs.Shutdown(ctx)
+	fmt.Println("members after shutdown:", room.Len())
+	// Output:
+	// members: 2
+	// alice POST: ok
+	// alice GET: 4hi all
+	// bob GET: 4hi all
+	// members after shutdown: 0
+}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -363,25 +362,25 @@ func TestQueueAllManySessions(t *testing.T) {
 }
 
 // openSessions opens n WebSocket sessions on a new test server and returns
-// the clients' connections and the server's sessions (in no matching order).
+// the clients' connections and the server's sessions, in the same order.
 func openSessions(t *testing.T, n int) ([]*websocket.Conn, []*Session) {
 	t.Helper()
-	var (
-		mu       sync.Mutex
-		sessions []*Session
-	)
-	ts := newTestServer(t, quietOptions(), func(s *Session) {
-		mu.Lock()
-		sessions = append(sessions, s)
-		mu.Unlock()
-	})
+	_, conns, sessions := openSessionsOn(t, quietOptions(), n)
+	return conns, sessions
+}
+
+// openSessionsOn is openSessions with opts; it returns the server too.
+func openSessionsOn(t *testing.T, opts *Options, n int) (*testServer, []*websocket.Conn, []*Session) {
+	t.Helper()
+	ts := newTestServer(t, opts, func(*Session) {})
 	conns := make([]*websocket.Conn, n)
+	sessions := make([]*Session, n)
 	for i := range conns {
-		conns[i], _ = ts.openWS(t)
+		var sid string
+		conns[i], sid = ts.openWS(t)
+		sessions[i] = ts.eio.lookup(sid)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	return conns, slices.Clone(sessions)
+	return ts, conns, sessions
 }
 
 // TestQueueAllLongQueue queues more frames for one session than one writev

@@ -19,6 +19,7 @@ func (s *Session) SendAllHeld(msgs []*Message) error {
 // sendNowLocked writes msgs at once when the transport can take them, and
 // queues them otherwise.
 func (s *Session) sendNowLocked(msgs []*Message, size int) {
+	s.catchUpLocked(nil)
 	if !s.writeInlineLocked(msgs) {
 		s.queue = append(s.queue, msgs...)
 		s.queued += size
@@ -92,6 +93,7 @@ func (s *Session) QueueAllVolatile(msgs []*Message) bool {
 // write pool, where its socket is written without a flusher; sessions
 // without pre-built frames are written the usual way.
 func (s *Session) queueForPoolLocked(msgs []*Message, size int) {
+	s.catchUpLocked(nil)
 	s.queue = append(s.queue, msgs...)
 	s.queued += size
 	switch {

@@ -114,6 +114,16 @@ type Session struct {
 
 	poll *pollWaiter // pending GET
 
+	// Group broadcasts (see Group): grp is the group whose log s takes
+	// from, Added grefs times, gpos how far into the log s has had it,
+	// and gidx s's index among grp's members; wantGrp is the group s
+	// may take from once it upgrades to a WebSocket.
+	grp     *Group
+	wantGrp *Group
+	gpos    int64
+	gidx    int32
+	grefs   int32
+
 	ws   wsConn // ws.raw is nil with compression or b64
 	head []byte // the unwritten end of a frame a sender began; its flusher holds ws.raw.gate
 
@@ -233,12 +243,17 @@ func (s *Session) admitLocked(size int, cut bool) error {
 			s.cutSlowLocked("send queue past its hard bound")
 			return ErrSlowClient
 		}
-		if s.slowTimer == nil {
-			s.slowMark = s.taken.Load()
-			s.slowTimer = time.AfterFunc(s.srv.opts.SlowClientTimeout, s.checkSlow)
-		}
+		s.armSlowLocked()
 	}
 	return nil
+}
+
+// armSlowLocked starts the slow-consumer check, unless it runs.
+func (s *Session) armSlowLocked() {
+	if s.slowTimer == nil {
+		s.slowMark = s.taken.Load()
+		s.slowTimer = time.AfterFunc(s.srv.opts.SlowClientTimeout, s.checkSlow)
+	}
 }
 
 // checkSlow runs SlowClientTimeout after the queue passed SendQueueLimit:
@@ -291,6 +306,9 @@ func (s *Session) SendVolatile(m *Message) bool {
 // right now: the session is open, nothing is waiting to be written and,
 // over polling, a GET is pending.
 func (s *Session) readyLocked() bool {
+	if !s.closed && s.catchUpLocked(nil) {
+		s.scheduleWriteLocked() // what the group log had for s goes first
+	}
 	return !s.closed && s.queued == 0 && (s.transport == webSocket || s.poll != nil)
 }
 
@@ -309,6 +327,7 @@ func (s *Session) Close() {
 
 // enqueueLocked adds m to the queue and hands the queue to whoever writes.
 func (s *Session) enqueueLocked(m *Message) {
+	s.catchUpLocked(nil)
 	if s.writeInlineLocked([]*Message{m}) {
 		return
 	}
@@ -424,6 +443,8 @@ func (s *Session) closeLocked(reason string, err error, kind closeKind) {
 	case webSocket:
 		if kind != closeByServer {
 			s.queue, s.queued = nil, 0
+		} else {
+			s.catchUpLocked(nil) // broadcasts before the close go out too
 		}
 		switch {
 		case !s.flushing:

@@ -301,6 +301,12 @@ func (s *Session) settleLocked(r *wsRaw, msgs []*Message, n int, counted bool) {
 func (s *Session) writeQueued() {
 	s.mu.Lock()
 	s.pooled = false
+	s.writeQueuedLocked()
+}
+
+// writeQueuedLocked is writeQueued for a caller that holds s.mu; it
+// unlocks it.
+func (s *Session) writeQueuedLocked() {
 	if s.flushing || len(s.queue) == 0 {
 		s.mu.Unlock()
 		return // a flusher writes the queue, or there is nothing left
@@ -465,6 +471,7 @@ func (srv *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, s *Sessi
 		}
 		if !binary && string(data) == "5" {
 			if s.completeUpgrade(conn) {
+				s.promoteGroup()
 				srv.startReading(s, conn) // see handshake
 			} else {
 				srv.endProbe(conn, websocket.StatusNormalClosure, nil)

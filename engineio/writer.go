@@ -37,11 +37,51 @@ const writerChunk = 128
 type writePool struct {
 	mu      sync.Mutex
 	pending []*Session
-	next    int // pending[next:] wait; pending[:next] are taken
+	next    int         // pending[next:] wait; pending[:next] are taken
+	groups  []*Group    // groups whose log grew, for a wave each (see Group)
+	chunks  []waveChunk // waves' chunks not yet taken
 	writers int
 	max     int    // most writers at a time; 0 until the pool is first used
 	hold    bool   // writers defer to broadcasts being queued (one processor)
-	added   uint64 // sessions ever pooled
+	added   uint64 // sessions ever pooled, and broadcasts to groups
+}
+
+// waitingLocked reports whether something waits in the pool.
+func (p *writePool) waitingLocked() int {
+	return len(p.pending) - p.next + len(p.groups) + len(p.chunks)*writerChunk
+}
+
+// poolGroup notes a broadcast to g, whose lock the caller holds, and puts
+// g in the pool for a wave unless it waits there.
+func (srv *Server) poolGroup(g *Group) {
+	p := &srv.writers
+	p.mu.Lock()
+	p.added++
+	if g.scheduled {
+		p.mu.Unlock()
+		return
+	}
+	g.scheduled = true
+	p.groups = append(p.groups, g)
+	start := p.startLocked()
+	p.mu.Unlock()
+	if start {
+		srv.goTracked(srv.runWriter)
+	}
+}
+
+// startLocked reports whether a writer must start for what waits, and
+// counts it.
+func (p *writePool) startLocked() bool {
+	if p.max == 0 {
+		procs := runtime.GOMAXPROCS(0)
+		p.max, p.hold = max(1, procs-1), procs == 1
+	}
+	start := p.writers == 0 || (p.waitingLocked() > writerChunk*p.writers && p.writers < p.max)
+	if start {
+		p.writers++
+	}
+	return start
 }
 
 // poolLocked puts s in the pool; the caller holds s.mu and s is not in it.
@@ -51,15 +91,7 @@ func (srv *Server) poolLocked(s *Session) {
 	p.mu.Lock()
 	p.pending = append(p.pending, s)
 	p.added++
-	if p.max == 0 {
-		procs := runtime.GOMAXPROCS(0)
-		p.max, p.hold = max(1, procs-1), procs == 1
-	}
-	waiting := len(p.pending) - p.next
-	start := p.writers == 0 || (waiting > writerChunk*p.writers && p.writers < p.max)
-	if start {
-		p.writers++
-	}
+	start := p.startLocked()
 	p.mu.Unlock()
 	if start {
 		srv.goTracked(srv.runWriter)
@@ -75,7 +107,7 @@ func (srv *Server) runWriter() {
 	for {
 		p.mu.Lock()
 		hold := p.hold
-		if hold && p.added != seen && p.next < len(p.pending) && held < holdMax+wrote {
+		if hold && p.added != seen && p.waitingLocked() > 0 && held < holdMax+wrote {
 			// Sessions are still being pooled: a broadcast is being
 			// queued, on the processor this writer would take from it.
 			// Let it finish first, so that its messages and the next
@@ -87,6 +119,44 @@ func (srv *Server) runWriter() {
 			t := time.Now()
 			runtime.Gosched()
 			held += time.Since(t)
+			continue
+		}
+		if len(p.groups) > 0 || len(p.chunks) > 0 {
+			// A wave: its chunks go to whichever writers are free.
+			if len(p.groups) > 0 {
+				groups := p.groups
+				p.groups = nil
+				p.mu.Unlock()
+				var chunks []waveChunk
+				for _, g := range groups {
+					chunks = g.startWave(chunks)
+				}
+				p.mu.Lock()
+				p.chunks = append(p.chunks, chunks...)
+			}
+			if len(p.chunks) == 0 {
+				p.mu.Unlock()
+				continue
+			}
+			c := p.chunks[len(p.chunks)-1]
+			p.chunks[len(p.chunks)-1] = waveChunk{}
+			p.chunks = p.chunks[:len(p.chunks)-1]
+			more := len(p.chunks) > 0 && p.writers < p.max
+			if more {
+				p.writers++
+			}
+			p.mu.Unlock()
+			if more {
+				srv.goTracked(srv.runWriter)
+			}
+			var t time.Time
+			if hold {
+				t = time.Now()
+			}
+			c.write()
+			if hold {
+				wrote += time.Since(t)
+			}
 			continue
 		}
 		if p.next == len(p.pending) {

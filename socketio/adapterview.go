@@ -61,13 +61,19 @@ func (v *nspView) AppendSockets(dst []adapter.Socket, ids []string) []adapter.So
 	return dst
 }
 
-// DeliverAll implements adapter.DeliverNamespace. It copies the listed
-// sockets under the read lock and delivers outside it (a delivery may
-// close a session, which removes its socket), a chunk at a time: the
-// engine sessions of a chunk are read first, so that their misses overlap
-// rather than queue behind each delivery's lock.
+// DeliverAll implements adapter.DeliverNamespace. A broadcast to every
+// listed socket goes to the namespace's engine group, which copies it once
+// into its log for the lot (see engineio.Group). With except or volatile
+// it copies the listed sockets under the read lock and delivers outside it
+// (a delivery may close a session, which removes its socket), a chunk at a
+// time: the engine sessions of a chunk are read first, so that their
+// misses overlap rather than queue behind each delivery's lock.
 func (v *nspView) DeliverAll(frames []*engineio.Message, volatile bool, skip func(id string) bool) {
 	n := v.nsp()
+	if !volatile && skip == nil {
+		n.bcast.QueueAll(frames)
+		return
+	}
 	bp, _ := n.bufs.Get().(*[]*Socket)
 	if bp == nil {
 		bp = new([]*Socket)

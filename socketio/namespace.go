@@ -44,7 +44,8 @@ type Namespace struct {
 	// once it joined its own room and its CONNECT is queued, until it
 	// is removed.
 	listed      []*Socket
-	bufs        sync.Pool // *[]*Socket, copies of listed for DeliverAll
+	bcast       *engineio.Group // the engine sessions of listed, for a broadcast to all
+	bufs        sync.Pool       // *[]*Socket, copies of listed for DeliverAll
 	middlewares []Middleware
 	onConn      []func(*Socket)
 	serverSide  map[string][]*handler
@@ -58,6 +59,7 @@ func newNamespace(ctx context.Context, srv *Server, name string, parent *ParentN
 		sockets:    make(map[string]*Socket),
 		serverSide: make(map[string][]*handler),
 		ready:      make(chan struct{}),
+		bcast:      srv.eio.NewGroup(),
 	}
 	n.sse.srv = srv
 	n.adapter = srv.opts.Adapter((*nspView)(n))
@@ -198,10 +200,14 @@ func (n *Namespace) add(s *Socket) {
 // session's OnClose cannot run here under n.mu.
 func (n *Namespace) connectAndList(s *Socket, frames []*engineio.Message) {
 	n.mu.Lock()
-	_ = s.eio.SendAllHeld(frames)
 	if n.sockets[s.id] == s && s.listed < 0 {
+		// The group's broadcasts (see DeliverAll) are ordered with the
+		// CONNECT as the list's are under n.mu.
+		_ = n.bcast.SendAllAndAdd(s.eio, frames)
 		s.listed = len(n.listed)
 		n.listed = append(n.listed, s)
+	} else {
+		_ = s.eio.SendAllHeld(frames)
 	}
 	n.mu.Unlock()
 }
@@ -219,6 +225,7 @@ func (n *Namespace) remove(s *Socket) {
 		n.listed[last] = nil
 		n.listed = n.listed[:last]
 		s.listed = -1
+		n.bcast.Remove(s.eio)
 		if cap(n.listed) > 64 && len(n.listed) < cap(n.listed)/4 {
 			// Give back the room of a crowd that left.
 			n.listed = append(make([]*Socket, 0, 2*len(n.listed)), n.listed...)

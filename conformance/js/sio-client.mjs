@@ -20,6 +20,11 @@
 //   reconnect  the server drops the connection; the client reconnects or not
 //   recover    connection state recovery: the Go test cuts the connection
 //              after the "ready" event and restores it later
+//   order      one Manager on "/" and "/custom": once both are connected the
+//              server emits a sequence mixing broadcasts to each namespace,
+//              to a room, with except, binary ones and direct emits (in mode
+//              upgrade it races the upgrade); the client reports everything
+//              it got, in arrival order, once the sequence's "end" came
 //
 // The script prints one JSON object per line for what it observed; binary
 // values are written as {"$buf":"<hex>"} (Node Buffer), {"$ab":"<hex>"}
@@ -329,6 +334,24 @@ const scenarios = {
     const r = await call(s, "after");
     out({ ev: "after", ack: enc(r), sameId: s.id === first });
     await finish(s);
+  },
+
+  async order() {
+    const m = newManager();
+    const main = m.socket("/");
+    const custom = m.socket("/custom");
+    const got = [];
+    let ended = false;
+    for (const s of [main, custom]) {
+      s.on("o", (...args) => {
+        got.push(`${s.nsp}|${JSON.stringify(enc(args))}`);
+        if (args[0] === "end") ended = true;
+      });
+    }
+    await Promise.all([connected(main), connected(custom)]);
+    await until(() => ended, "the end of the sequence", timeoutMs - 2000);
+    out({ ev: "order", got, transport: m.engine.transport.name });
+    await finish(main, custom);
   },
 };
 
