@@ -302,22 +302,24 @@ func (g *Group) startWave(dst []waveChunk) []waveChunk {
 	return dst
 }
 
-// write writes the chunk's members; the last chunk of a wave to finish
-// trims the log.
+// write writes the chunk's members the log as it is now (which a wave
+// queued behind this one then need not write again); the last chunk of a
+// wave to finish trims the log.
 func (c waveChunk) write() {
 	w := c.w
+	sn := w.g.snap.Load()
 	var shared []*Message
 	sharedPos := int64(-1)
 	for _, s := range w.members[c.lo:c.hi] {
 		s.mu.Lock()
-		if s.grp != w.g || s.closed || s.gpos >= w.snap.end {
+		if s.grp != w.g || s.closed || s.gpos >= sn.end {
 			s.mu.Unlock()
 			continue
 		}
 		if s.gpos != sharedPos {
-			shared, sharedPos = w.snap.pieces(s.gpos), s.gpos
+			shared, sharedPos = sn.pieces(s.gpos), s.gpos
 		}
-		s.takeLogLocked(w.snap, shared)
+		s.takeLogLocked(sn, shared)
 		s.writeCaughtUpLocked()
 	}
 	if w.left.Add(-1) == 0 {

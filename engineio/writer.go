@@ -39,7 +39,8 @@ type writePool struct {
 	pending []*Session
 	next    int         // pending[next:] wait; pending[:next] are taken
 	groups  []*Group    // groups whose log grew, for a wave each (see Group)
-	chunks  []waveChunk // waves' chunks not yet taken
+	chunks  []waveChunk // waves' chunks: chunks[cnext:] wait, in the order the waves began
+	cnext   int
 	writers int
 	max     int    // most writers at a time; 0 until the pool is first used
 	hold    bool   // writers defer to broadcasts being queued (one processor)
@@ -48,7 +49,7 @@ type writePool struct {
 
 // waitingLocked reports whether something waits in the pool.
 func (p *writePool) waitingLocked() int {
-	return len(p.pending) - p.next + len(p.groups) + len(p.chunks)*writerChunk
+	return len(p.pending) - p.next + len(p.groups) + (len(p.chunks)-p.cnext)*writerChunk
 }
 
 // poolGroup notes a broadcast to g, whose lock the caller holds, and puts
@@ -121,8 +122,13 @@ func (srv *Server) runWriter() {
 			held += time.Since(t)
 			continue
 		}
-		if len(p.groups) > 0 || len(p.chunks) > 0 {
-			// A wave: its chunks go to whichever writers are free.
+		if len(p.groups) > 0 || p.cnext < len(p.chunks) {
+			// A wave: its chunks go to whichever writers are free, first
+			// come first served. A wave that begins while an earlier one
+			// is under way waits behind it: taken first, its chunks
+			// would restart the sweep over the members each time a
+			// broadcast comes, and under a steady stream the last
+			// members would wait for a pause.
 			if len(p.groups) > 0 {
 				groups := p.groups
 				p.groups = nil
@@ -134,14 +140,16 @@ func (srv *Server) runWriter() {
 				p.mu.Lock()
 				p.chunks = append(p.chunks, chunks...)
 			}
-			if len(p.chunks) == 0 {
+			if p.cnext == len(p.chunks) {
 				p.mu.Unlock()
 				continue
 			}
-			c := p.chunks[len(p.chunks)-1]
-			p.chunks[len(p.chunks)-1] = waveChunk{}
-			p.chunks = p.chunks[:len(p.chunks)-1]
-			more := len(p.chunks) > 0 && p.writers < p.max
+			c := p.chunks[p.cnext]
+			p.chunks[p.cnext] = waveChunk{}
+			if p.cnext++; p.cnext == len(p.chunks) {
+				p.chunks, p.cnext = p.chunks[:0], 0
+			}
+			more := p.cnext < len(p.chunks) && p.writers < p.max
 			if more {
 				p.writers++
 			}
