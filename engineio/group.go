@@ -8,15 +8,18 @@ import (
 // A Group is a set of sessions that receive the same broadcasts, such as
 // the sockets of a Socket.IO namespace: QueueAll sends messages to every
 // member as each member's QueueAll would, in the same order with respect
-// to everything else sent to that member, but at a cost that does not
-// grow with the members.
+// to everything else sent to that member, but for a cost per broadcast
+// that does not grow with the members (the writes do: at most one per
+// member per wave, below).
 //
 // A broadcast to a group is copied once into the group's log, as
 // WebSocket frames. Each member that reads over a WebSocket of this
 // server (see below) keeps a position in the log, and the server's shared
 // writers give it everything past its position in one write of contiguous
-// bytes: a burst of broadcasts costs a copy per broadcast and a system call
-// per member, as a hand-written event loop would, rather than a queue
+// bytes. They do so in waves: the members in chunks of 128, which the
+// writers share, one wave after the other in the order the broadcasts
+// came. A burst of broadcasts thus costs a copy per broadcast and a system
+// call per member, as a hand-written event loop would, rather than a queue
 // entry per message and member. Any other message sent to a member first
 // queues the log's bytes it has not had yet, so the member's order is that
 // of the calls.
