@@ -116,8 +116,9 @@ type Session struct {
 
 	// Group broadcasts (see Group): grp is the group whose log s takes
 	// from, Added grefs times, gpos how far into the log s has had it,
-	// and gidx s's index among grp's members; wantGrp is the group s
-	// may take from once it upgrades to a WebSocket.
+	// and gidx s's index among grp's members (under grp's lock, the rest
+	// under mu, written under both); wantGrp is the group s may take from
+	// once it upgrades to a WebSocket.
 	grp     *Group
 	wantGrp *Group
 	gpos    int64
