@@ -269,7 +269,8 @@ func (g *Group) trimLocked(pos int64) {
 type wave struct {
 	g       *Group
 	snap    *groupSnap
-	members []*Session
+	members []*Session // in *buf, from waveBufs
+	buf     *[]*Session
 	left    atomic.Int32 // chunks not yet written
 }
 
@@ -291,7 +292,7 @@ func (g *Group) startWave(dst []waveChunk) []waveChunk {
 	}
 	g.mu.Lock()
 	g.scheduled = false
-	w := &wave{g: g, snap: g.snap.Load(), members: append((*bp)[:0], g.fast...)}
+	w := &wave{g: g, snap: g.snap.Load(), members: append((*bp)[:0], g.fast...), buf: bp}
 	g.mu.Unlock()
 	n := (len(w.members) + writerChunk - 1) / writerChunk
 	if n == 0 {
@@ -336,9 +337,9 @@ func (c waveChunk) write() {
 // release gives the wave's member list back.
 func (w *wave) release() {
 	clear(w.members)
-	b := w.members[:0]
+	*w.buf = w.members[:0]
 	w.members = nil
-	waveBufs.Put(&b)
+	waveBufs.Put(w.buf)
 }
 
 // logReadyLocked reports whether s can take broadcasts from a group's

@@ -47,7 +47,8 @@ type writePool struct {
 	added   uint64 // sessions ever pooled, and broadcasts to groups
 }
 
-// waitingLocked reports whether something waits in the pool.
+// waitingLocked returns how much waits in the pool, in sessions: a
+// wave's chunk counts as writerChunk of them, a group not yet begun as one.
 func (p *writePool) waitingLocked() int {
 	return len(p.pending) - p.next + len(p.groups) + (len(p.chunks)-p.cnext)*writerChunk
 }
@@ -99,7 +100,8 @@ func (srv *Server) poolLocked(s *Session) {
 	}
 }
 
-// runWriter writes the pooled sessions' queues until the pool is empty.
+// runWriter writes the pooled sessions' queues and the groups' waves until
+// the pool is empty.
 func (srv *Server) runWriter() {
 	p := &srv.writers
 	var batch []*Session
@@ -109,12 +111,12 @@ func (srv *Server) runWriter() {
 		p.mu.Lock()
 		hold := p.hold
 		if hold && p.added != seen && p.waitingLocked() > 0 && held < holdMax+wrote {
-			// Sessions are still being pooled: a broadcast is being
-			// queued, on the processor this writer would take from it.
-			// Let it finish first, so that its messages and the next
-			// ones go out in one write per session. The writer defers
-			// for at most holdMax more than it has spent writing, so a
-			// stream of broadcasts cannot starve it.
+			// Sessions are still being pooled, or broadcasts queued to a
+			// group: a broadcast is being queued, on the processor this
+			// writer would take from it. Let it finish first, so that its
+			// messages and the next ones go out in one write per session.
+			// The writer defers for at most holdMax more than it has spent
+			// writing, so a stream of broadcasts cannot starve it.
 			seen = p.added
 			p.mu.Unlock()
 			t := time.Now()
@@ -122,73 +124,73 @@ func (srv *Server) runWriter() {
 			held += time.Since(t)
 			continue
 		}
-		if len(p.groups) > 0 || p.cnext < len(p.chunks) {
-			// A wave: its chunks go to whichever writers are free, first
-			// come first served. A wave that begins while an earlier one
-			// is under way waits behind it: taken first, its chunks
-			// would restart the sweep over the members each time a
-			// broadcast comes, and under a steady stream the last
-			// members would wait for a pause.
-			if len(p.groups) > 0 {
-				groups := p.groups
-				p.groups = nil
-				p.mu.Unlock()
-				var chunks []waveChunk
-				for _, g := range groups {
-					chunks = g.startWave(chunks)
-				}
-				p.mu.Lock()
-				p.chunks = append(p.chunks, chunks...)
-			}
-			if p.cnext == len(p.chunks) {
-				p.mu.Unlock()
-				continue
-			}
-			c := p.chunks[p.cnext]
+		p.startWavesLocked()
+		var c waveChunk
+		more := false
+		switch {
+		case p.cnext < len(p.chunks):
+			// A wave's chunk, first come first served: a wave that began
+			// while an earlier one is under way waits behind it. Taken
+			// first, its chunks would restart the sweep over the members
+			// each time a broadcast comes, and under a steady stream the
+			// last members would wait for a pause.
+			c = p.chunks[p.cnext]
 			p.chunks[p.cnext] = waveChunk{}
 			if p.cnext++; p.cnext == len(p.chunks) {
 				p.chunks, p.cnext = p.chunks[:0], 0
 			}
-			more := p.cnext < len(p.chunks) && p.writers < p.max
-			if more {
-				p.writers++
-			}
-			p.mu.Unlock()
-			if more {
-				srv.goTracked(srv.runWriter)
-			}
-			var t time.Time
-			if hold {
-				t = time.Now()
-			}
-			c.write()
-			if hold {
-				wrote += time.Since(t)
-			}
+			more = p.startLocked() // the rest of the wave to another writer
+		case p.next < len(p.pending):
+			end := min(len(p.pending), p.next+writerChunk)
+			batch = append(batch[:0], p.pending[p.next:end]...)
+			clear(p.pending[p.next:end])
+			p.next = end
+		case len(p.groups) > 0:
+			p.mu.Unlock() // pooled while its waves began
 			continue
-		}
-		if p.next == len(p.pending) {
+		default:
 			clear(p.pending)
 			p.pending, p.next = p.pending[:0], 0
 			p.writers--
 			p.mu.Unlock()
 			return
 		}
-		end := min(len(p.pending), p.next+writerChunk)
-		batch = append(batch[:0], p.pending[p.next:end]...)
-		clear(p.pending[p.next:end])
-		p.next = end
 		p.mu.Unlock()
+		if more {
+			srv.goTracked(srv.runWriter)
+		}
 		var t time.Time
 		if hold {
 			t = time.Now()
 		}
-		for _, s := range batch {
-			s.writeQueued()
+		if c.w != nil {
+			c.write()
+		} else {
+			for _, s := range batch {
+				s.writeQueued()
+			}
+			clear(batch)
 		}
 		if hold {
 			wrote += time.Since(t)
 		}
-		clear(batch)
 	}
+}
+
+// startWavesLocked begins a wave for each group in the pool and queues
+// its chunks; it releases p.mu meanwhile, since a wave takes its group's
+// lock.
+func (p *writePool) startWavesLocked() {
+	if len(p.groups) == 0 {
+		return
+	}
+	groups := p.groups
+	p.groups = nil
+	p.mu.Unlock()
+	var chunks []waveChunk
+	for _, g := range groups {
+		chunks = g.startWave(chunks)
+	}
+	p.mu.Lock()
+	p.chunks = append(p.chunks, chunks...)
 }
